@@ -1,0 +1,84 @@
+//! `app`: use a trained aprende model.
+//!
+//! `cargo run --release -p app -- predict --run artifacts/mnist-mlp digit.png`
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::Result;
+use app::predict_files;
+use clap::{Parser, Subcommand};
+use train::BackendKind;
+
+/// Use a model trained with `train`.
+#[derive(Parser, Debug)]
+#[command(name = "app", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the most probable classes of each image (PNG, JPEG or BMP, any size).
+    Predict {
+        /// The run's artifact directory (holds config.json and model.bpk).
+        #[arg(long)]
+        run: PathBuf,
+        /// Images to classify.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// How many classes to show per image.
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+        /// Print one JSON object per line: {"path", "top": [{"class", "probability"}]}.
+        #[arg(long)]
+        json: bool,
+        /// Compute backend: flex, ndarray, wgpu, cuda.
+        #[arg(long, default_value = "flex", value_parser = BackendKind::from_str)]
+        backend: BackendKind,
+    },
+}
+
+fn main() {
+    match run(Cli::parse()) {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Runs the command; `Ok(false)` when some images failed (the others were still predicted).
+fn run(cli: Cli) -> Result<bool> {
+    match cli.command {
+        Command::Predict {
+            run,
+            images,
+            top,
+            json,
+            backend,
+        } => {
+            let device = backend.device()?;
+            let outcome = predict_files(&run, &images, top, &device)?;
+            for failure in &outcome.failures {
+                eprintln!("error: {failure}");
+            }
+            for p in outcome.predictions {
+                if json {
+                    println!("{}", serde_json::to_string(&p)?);
+                } else {
+                    let classes: Vec<String> = p
+                        .top
+                        .iter()
+                        .map(|c| format!("{} ({:.1}%)", c.class, 100.0 * c.probability))
+                        .collect();
+                    println!("{}: {}", p.path, classes.join(", "));
+                }
+            }
+            Ok(outcome.failures.is_empty())
+        }
+    }
+}

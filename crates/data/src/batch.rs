@@ -1,0 +1,77 @@
+//! Batching: one `[B, C, H, W]` float tensor and one label tensor per batch, built from a
+//! shared in-memory [`ImageSet`] in a single allocation (never a tensor per item).
+
+use std::sync::Arc;
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::Dataset;
+use burn::prelude::*;
+
+use crate::images::ImageSet;
+
+/// A batch of images and their class indices.
+#[derive(Clone, Debug)]
+pub struct ImageBatch {
+    /// `[batch, channels, height, width]`, pixels scaled to `[0, 1]`.
+    pub images: Tensor<4>,
+    /// `[batch]` class indices.
+    pub targets: Tensor<1, Int>,
+}
+
+/// Turns lists of image indices into [`ImageBatch`]es.
+#[derive(Clone, Debug)]
+pub struct ImageBatcher {
+    set: Arc<ImageSet>,
+}
+
+impl ImageBatcher {
+    /// A batcher over `set`; items are indices into it.
+    pub fn new(set: Arc<ImageSet>) -> Self {
+        Self { set }
+    }
+
+    /// The images at `indices` as one `[B, C, H, W]` tensor scaled to `[0, 1]`.
+    pub fn images(&self, indices: &[usize], device: &Device) -> Tensor<4> {
+        let set = &self.set;
+        let mut values = Vec::with_capacity(indices.len() * set.image_len());
+        for &i in indices {
+            values.extend(set.image(i).iter().map(|&p| f32::from(p) / 255.0));
+        }
+        let shape = [indices.len(), set.channels, set.height, set.width];
+        Tensor::from_data(TensorData::new(values, shape), device)
+    }
+}
+
+impl Batcher<usize, ImageBatch> for ImageBatcher {
+    fn batch(&self, items: Vec<usize>, device: &Device) -> ImageBatch {
+        let labels: Vec<i64> = items.iter().map(|&i| self.set.labels[i] as i64).collect();
+        let n = labels.len();
+        ImageBatch {
+            images: self.images(&items, device),
+            targets: Tensor::from_data(TensorData::new(labels, [n]), device),
+        }
+    }
+}
+
+/// A dataset of indices: the items the [`ImageBatcher`] batches.
+#[derive(Clone, Debug)]
+pub struct IndexDataset {
+    indices: Vec<usize>,
+}
+
+impl IndexDataset {
+    /// Items are `indices`, in order.
+    pub fn new(indices: Vec<usize>) -> Self {
+        Self { indices }
+    }
+}
+
+impl Dataset<usize> for IndexDataset {
+    fn get(&self, index: usize) -> Result<usize, burn::data::dataset::DatasetError> {
+        Ok(self.indices[index])
+    }
+
+    fn len(&self) -> usize {
+        self.indices.len()
+    }
+}

@@ -1,0 +1,226 @@
+//! Downloading dataset files: every file is fetched from the first mirror that answers,
+//! hashed while it streams to a temporary file beside its destination, checked against the
+//! published sha256 and only then renamed into place. A failed or corrupted download leaves
+//! nothing behind.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{DatasetName, find_file};
+use crate::error::{DataError, Result};
+use crate::fsutil::temp_path_for;
+
+/// How missing files are fetched.
+#[derive(Debug, Clone, Default)]
+pub struct DownloadOptions {
+    /// Base URLs to try, in order; `None` uses the dataset's mirror environment variable
+    /// (for example `APRENDE_MNIST_MIRRORS`), else its built-in mirrors.
+    pub mirrors: Option<Vec<String>>,
+    /// Never touch the network; missing files are an error that says where to put them.
+    pub offline: bool,
+    /// Draw a progress bar on standard error (hidden when it is not a terminal).
+    pub progress: bool,
+}
+
+impl DownloadOptions {
+    /// The mirrors to use for `dataset`.
+    pub fn mirrors_for(&self, dataset: DatasetName) -> Vec<String> {
+        if let Some(m) = &self.mirrors {
+            return m.clone();
+        }
+        if let Ok(env) = std::env::var(dataset.mirror_env_var()) {
+            let list: Vec<String> = env
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            if !list.is_empty() {
+                return list;
+            }
+        }
+        dataset
+            .default_mirrors()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+}
+
+/// Joins a mirror base URL and a file name.
+pub fn join_url(base: &str, name: &str) -> String {
+    format!("{}/{}", base.trim_end_matches('/'), name)
+}
+
+/// Makes sure every file of `dataset` is in `dir`, downloading the missing ones.
+pub fn ensure_files(dataset: DatasetName, dir: &Path, options: &DownloadOptions) -> Result<()> {
+    let missing: Vec<_> = dataset
+        .files()
+        .iter()
+        .filter(|f| find_file(dir, f).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mirrors = options.mirrors_for(dataset);
+    let mut attempts = Vec::new();
+    if options.offline {
+        attempts.push("none: offline mode".to_string());
+    } else {
+        fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+        for file in &missing {
+            let urls: Vec<String> = mirrors.iter().map(|m| join_url(m, file.name)).collect();
+            match download_verified(&urls, &dir.join(file.name), file.sha256, options.progress) {
+                Ok(()) => {}
+                Err(errors) => attempts.extend(errors.into_iter().map(|e| e.to_string())),
+            }
+        }
+    }
+    let still_missing: Vec<String> = dataset
+        .files()
+        .iter()
+        .filter(|f| find_file(dir, f).is_none())
+        .map(|f| f.name.to_string())
+        .collect();
+    if still_missing.is_empty() {
+        return Ok(());
+    }
+    Err(DataError::Missing {
+        dataset: dataset.to_string(),
+        dir: dir.to_path_buf(),
+        subdir: dataset.subdir().to_string(),
+        files: still_missing,
+        attempts,
+    })
+}
+
+/// Downloads the first of `urls` that works to `dest`, verified against `sha256`.
+///
+/// Returns the error of every URL tried when none worked. A checksum mismatch is not retried
+/// on the next mirror silently: it is reported with the others.
+pub fn download_verified(
+    urls: &[String],
+    dest: &Path,
+    sha256: &str,
+    progress: bool,
+) -> std::result::Result<(), Vec<DataError>> {
+    let mut errors = Vec::new();
+    for url in urls {
+        match download_one(url, dest, sha256, progress) {
+            Ok(()) => return Ok(()),
+            Err(e) => errors.push(e),
+        }
+    }
+    Err(errors)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(15)))
+        .timeout_recv_body(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// Downloads `url` to `dest`, checking its sha256. Nothing is left at `dest` (or beside it)
+/// unless the whole file arrived with the right checksum.
+pub fn download_one(url: &str, dest: &Path, sha256: &str, progress: bool) -> Result<()> {
+    let failed = |problem: String| DataError::Download {
+        url: url.to_string(),
+        problem,
+    };
+    let mut response = agent()
+        .get(url)
+        .call()
+        .map_err(|e| failed(e.to_string()))?;
+    let total = response.body().content_length();
+    let bar = if progress {
+        let bar = ProgressBar::new(total.unwrap_or(0));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            )
+            .expect("valid progress template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(
+            dest.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let tmp = temp_path_for(dest);
+    let result = (|| -> Result<()> {
+        let mut reader = response.body_mut().as_reader();
+        let mut file = fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut received: u64 = 0;
+        loop {
+            let n = reader
+                .read(&mut buf)
+                .map_err(|e| failed(format!("connection broke after {received} bytes: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            file.write_all(&buf[..n])
+                .map_err(|e| DataError::io(&tmp, e))?;
+            received += n as u64;
+            bar.inc(n as u64);
+        }
+        if let Some(total) = total
+            && received != total
+        {
+            return Err(failed(format!("received {received} of {total} bytes")));
+        }
+        let actual = hex(&hasher.finalize());
+        if !actual.eq_ignore_ascii_case(sha256) {
+            return Err(DataError::Checksum {
+                url: url.to_string(),
+                expected: sha256.to_string(),
+                actual,
+            });
+        }
+        file.sync_all().map_err(|e| DataError::io(&tmp, e))?;
+        drop(file);
+        fs::rename(&tmp, dest).map_err(|e| DataError::io(dest, e))
+    })();
+    bar.finish_and_clear();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The sha256 of a file, in lowercase hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|e| DataError::io(path, e))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Files in `dir` left by an interrupted download (there should be none).
+pub fn partial_files(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".partial"))
+        .collect()
+}

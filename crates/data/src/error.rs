@@ -1,0 +1,108 @@
+//! The error type of the `data` crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while finding, downloading or reading data.
+///
+/// Every variant names the file (or URL) it is about, so that a user knows what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not a valid IDX file of the expected kind.
+    #[error("{path}: {problem}")]
+    Idx {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The image and label files of a split disagree.
+    #[error("{images} and {labels} disagree: {problem}")]
+    Mismatch {
+        /// The image file.
+        images: PathBuf,
+        /// The label file.
+        labels: PathBuf,
+        /// What disagrees.
+        problem: String,
+    },
+    /// Files of a dataset are missing and could not be downloaded.
+    #[error(
+        "the {dataset} files are missing from {dir} and could not be downloaded.\n\
+         Put these files (gzip or uncompressed) into {dir}:\n  {files}\n\
+         or set --data-dir / APRENDE_DATA_DIR to a directory that has a `{subdir}/` folder with them.\n\
+         Download attempts:\n  {attempts}",
+        files = files.join("\n  "),
+        attempts = attempts.join("\n  ")
+    )]
+    Missing {
+        /// The dataset's name.
+        dataset: String,
+        /// The folder where the files were expected.
+        dir: PathBuf,
+        /// Its name inside the data directory.
+        subdir: String,
+        /// The missing files.
+        files: Vec<String>,
+        /// What each download attempt answered.
+        attempts: Vec<String>,
+    },
+    /// A download failed.
+    #[error("downloading {url}: {problem}")]
+    Download {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        problem: String,
+    },
+    /// A downloaded file does not have the published checksum.
+    #[error("downloading {url}: sha256 mismatch (expected {expected}, got {actual}); the file was discarded")]
+    Checksum {
+        /// The URL.
+        url: String,
+        /// The published sha256.
+        expected: String,
+        /// The sha256 of what arrived.
+        actual: String,
+    },
+    /// An argument is out of range (for example a validation fraction of 1.5).
+    #[error("{0}")]
+    Invalid(String),
+    /// An image file could not be decoded.
+    #[error("{path}: not a decodable image: {problem}")]
+    Image {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        problem: String,
+    },
+}
+
+impl DataError {
+    /// An [`DataError::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        DataError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// An [`DataError::Idx`] for `path`.
+    pub fn idx(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
+        DataError::Idx {
+            path: path.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Result alias of the `data` crate.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;

@@ -1,0 +1,26 @@
+//! Datasets for aprende.
+//!
+//! - [`idx`]: the IDX format of MNIST and Fashion-MNIST (gzip or raw), strictly validated.
+//! - [`catalog`]: the datasets aprende knows by name, their files, checksums and mirrors.
+//! - [`download`]: fetching missing files over HTTP(S), verified by sha256 and written atomically.
+//! - [`images`]: an in-memory image classification set (`u8` pixels, `[N, C, H, W]`).
+//! - [`split`]: a seeded, stratified train/validation split.
+//! - [`batch`]: a burn [`Batcher`](burn::data::dataloader::batcher::Batcher) that builds one
+//!   tensor per batch, with pixels scaled to `[0, 1]`.
+//! - [`fsutil`]: atomic file writes.
+
+pub mod batch;
+pub mod catalog;
+pub mod download;
+pub mod error;
+pub mod fsutil;
+pub mod idx;
+pub mod images;
+pub mod split;
+
+pub use batch::{ImageBatch, ImageBatcher};
+pub use catalog::{DataDir, DatasetName, load_image_dataset};
+pub use download::{DownloadOptions, ensure_files};
+pub use error::DataError;
+pub use images::{ImageSet, ImageSplits};
+pub use split::{StratifiedSplit, stratified_split};

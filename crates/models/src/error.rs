@@ -1,0 +1,22 @@
+//! The error type of the `models` crate.
+
+/// What can go wrong when choosing or configuring a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// `--model` names no registered architecture.
+    #[error("unknown model `{name}`; known models: {known}")]
+    UnknownModel {
+        /// The name asked for.
+        name: String,
+        /// The registered names.
+        known: String,
+    },
+    /// The options do not fit the architecture or the data.
+    #[error("{model}: {problem}")]
+    Invalid {
+        /// The architecture.
+        model: &'static str,
+        /// What does not fit.
+        problem: String,
+    },
+}

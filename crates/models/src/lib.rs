@@ -1,0 +1,25 @@
+//! The networks aprende trains, and the registry that names them.
+//!
+//! Every architecture is a plain burn `#[derive(Module)]` struct in a file of its own, with a
+//! `#[derive(Config)]` config that builds it from the [`ModelOptions`] the command line gives
+//! and the [`InputSpec`] of the data. The list below is the registry: adding an architecture is
+//! one file plus one line here, and `--model NAME`, config files, checkpoints and summaries
+//! pick it up.
+
+#[macro_use]
+mod registry;
+pub mod error;
+pub mod options;
+pub mod summary;
+
+pub use error::ModelError;
+pub use options::{ActivationKind, InputSpec, ModelOptions};
+pub use registry::{ModelEntry, find as registry_find};
+pub use summary::{LayerRow, Summary};
+
+architectures! {
+    /// A multi-layer perceptron: flatten, then dense layers with an activation and dropout.
+    mlp::Mlp(mlp::MlpConfig) = "mlp": "multi-layer perceptron (flatten, dense layers, dropout)",
+    /// LeNet-5: two convolution + max-pool stages, then dense 120-84-classes.
+    lenet::LeNet(lenet::LeNetConfig) = "lenet": "LeNet-5 style CNN (conv 6@5x5, pool, conv 16@5x5, pool, dense 120-84)",
+}

@@ -1,0 +1,101 @@
+//! What the command line and the data tell a model config.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::nn::{Activation, ActivationConfig};
+use burn::prelude::*;
+
+/// The shape of the data a model sees and how many classes it tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InputSpec {
+    /// Channels per image.
+    pub channels: usize,
+    /// Image height.
+    pub height: usize,
+    /// Image width.
+    pub width: usize,
+    /// Number of classes.
+    pub num_classes: usize,
+}
+
+impl InputSpec {
+    /// Values per input (`channels * height * width`).
+    pub fn flat_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+}
+
+/// The element-wise activation of dense layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationKind {
+    /// max(0, x)
+    #[default]
+    Relu,
+    /// 1 / (1 + e^-x)
+    Sigmoid,
+    /// tanh(x)
+    Tanh,
+}
+
+impl ActivationKind {
+    /// The burn activation module.
+    pub fn init(self, device: &Device) -> Activation {
+        match self {
+            ActivationKind::Relu => ActivationConfig::Relu,
+            ActivationKind::Sigmoid => ActivationConfig::Sigmoid,
+            ActivationKind::Tanh => ActivationConfig::Tanh,
+        }
+        .init(device)
+    }
+
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivationKind::Relu => "relu",
+            ActivationKind::Sigmoid => "sigmoid",
+            ActivationKind::Tanh => "tanh",
+        }
+    }
+}
+
+impl fmt::Display for ActivationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ActivationKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "relu" => Ok(ActivationKind::Relu),
+            "sigmoid" => Ok(ActivationKind::Sigmoid),
+            "tanh" => Ok(ActivationKind::Tanh),
+            _ => Err(format!("unknown activation `{s}` (relu, sigmoid, tanh)")),
+        }
+    }
+}
+
+/// Architecture options from the command line. Each architecture uses the ones that apply.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelOptions {
+    /// Hidden layer widths of an MLP (`--hidden 512,512`).
+    pub hidden: Vec<usize>,
+    /// Activation of dense layers.
+    pub activation: ActivationKind,
+    /// Dropout probability after each hidden dense layer.
+    pub dropout: f64,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        Self {
+            hidden: vec![128],
+            activation: ActivationKind::Relu,
+            dropout: 0.0,
+        }
+    }
+}

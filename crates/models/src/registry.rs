@@ -1,0 +1,106 @@
+//! The macro behind the registry in `lib.rs`: from one line per architecture it declares the
+//! module, the [`Network`](crate::Network) and [`ModelConfig`](crate::ModelConfig) enums that
+//! hold any architecture, and the [`REGISTRY`](crate::REGISTRY) table that maps a name to its
+//! config constructor.
+
+use crate::error::ModelError;
+use crate::options::{InputSpec, ModelOptions};
+
+/// One registered architecture.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelEntry {
+    /// The name used by `--model`.
+    pub name: &'static str,
+    /// A one-line description for `--help` and listings.
+    pub description: &'static str,
+    /// Builds the architecture's config from the command-line options and the data's shape.
+    pub config: fn(&ModelOptions, &InputSpec) -> Result<crate::ModelConfig, ModelError>,
+}
+
+/// What every architecture provides. Implemented by each model struct.
+pub trait Architecture {
+    /// Logits `[batch, classes]` for images `[batch, channels, height, width]`.
+    fn forward(&self, images: burn::prelude::Tensor<4>) -> burn::prelude::Tensor<2>;
+    /// The layer table of the Keras-style summary.
+    fn layers(&self) -> Vec<crate::LayerRow>;
+}
+
+/// What every architecture's config provides.
+pub trait ArchitectureConfig: Sized {
+    /// Builds the config from command-line options and the data's shape.
+    fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError>;
+}
+
+macro_rules! architectures {
+    ($( $(#[$doc:meta])* $module:ident :: $model:ident ( $cmod:ident :: $config:ident ) = $name:literal : $desc:literal ),* $(,)?) => {
+        $( pub mod $module; )*
+        $( pub use $module::{$model, $config}; )*
+        pub use registry::{Architecture, ArchitectureConfig};
+
+        /// Any registered architecture, as one burn module.
+        #[derive(burn::module::Module, Debug)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum Network {
+            $( $(#[$doc])* $model($model), )*
+        }
+
+        /// The config of any registered architecture (serialised into a run's `config.json`).
+        #[derive(burn::config::Config, Debug)]
+        pub enum ModelConfig {
+            $( $(#[$doc])* $model($config), )*
+        }
+
+        /// Every registered architecture.
+        pub const REGISTRY: &[ModelEntry] = &[
+            $( ModelEntry {
+                name: $name,
+                description: $desc,
+                config: |options, input| {
+                    Ok(ModelConfig::$model(<$config as ArchitectureConfig>::from_options(options, input)?))
+                },
+            }, )*
+        ];
+
+        impl Network {
+            /// Logits `[batch, classes]` for images `[batch, channels, height, width]`.
+            pub fn forward(&self, images: burn::prelude::Tensor<4>) -> burn::prelude::Tensor<2> {
+                match self { $( Network::$model(m) => Architecture::forward(m, images), )* }
+            }
+
+            /// The registry name of this network's architecture.
+            pub fn name(&self) -> &'static str {
+                match self { $( Network::$model(_) => $name, )* }
+            }
+
+            /// The Keras-style summary: a row per layer and the parameter totals.
+            pub fn summary(&self) -> Summary {
+                use burn::module::Module;
+                let layers = match self { $( Network::$model(m) => Architecture::layers(m), )* };
+                Summary::new(self.name(), layers, self.num_params())
+            }
+        }
+
+        impl ModelConfig {
+            /// Builds the network with freshly initialised weights on `device`.
+            pub fn init(&self, device: &burn::prelude::Device) -> Network {
+                match self { $( ModelConfig::$model(c) => Network::$model(c.init(device)), )* }
+            }
+
+            /// The registry name of this config's architecture.
+            pub fn name(&self) -> &'static str {
+                match self { $( ModelConfig::$model(_) => $name, )* }
+            }
+        }
+    };
+}
+
+/// The registry entry called `name`.
+pub fn find(name: &str) -> Result<&'static ModelEntry, ModelError> {
+    crate::REGISTRY
+        .iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| ModelError::UnknownModel {
+            name: name.to_string(),
+            known: crate::REGISTRY.iter().map(|e| e.name).collect::<Vec<_>>().join(", "),
+        })
+}

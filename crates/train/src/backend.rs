@@ -1,0 +1,112 @@
+//! The one place that names burn backends: turns `--backend NAME` into a [`Device`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::prelude::*;
+
+use crate::error::TrainError;
+
+/// A compute backend aprende can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// burn's fast pure-Rust CPU backend (the default).
+    Flex,
+    /// The ndarray CPU backend (deprecated by burn, slow on convolutions).
+    Ndarray,
+    /// wgpu: Vulkan, Metal, DX12 or OpenGL, on a GPU or a software adapter.
+    Wgpu,
+    /// CUDA (needs the `cuda` cargo feature).
+    Cuda,
+}
+
+impl BackendKind {
+    /// Every backend name, for help texts.
+    pub const NAMES: &'static str = "flex, ndarray, wgpu, cuda";
+
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Flex => "flex",
+            BackendKind::Ndarray => "ndarray",
+            BackendKind::Wgpu => "wgpu",
+            BackendKind::Cuda => "cuda",
+        }
+    }
+
+    /// Opens the backend's default device. A backend that is not compiled in, or a GPU API
+    /// with no adapter, is an error that says what to do.
+    pub fn device(self) -> Result<Device, TrainError> {
+        match self {
+            BackendKind::Flex => Ok(Device::flex()),
+            #[allow(deprecated)]
+            BackendKind::Ndarray => Ok(Device::ndarray()),
+            BackendKind::Wgpu => wgpu_device(),
+            BackendKind::Cuda => cuda_device(),
+        }
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_device() -> Result<Device, TrainError> {
+    Device::wgpu_options().init().map_err(|e| {
+        TrainError::Backend(format!(
+            "wgpu found no usable adapter ({e}). Install a Vulkan, Metal or DX12 driver \
+             (on Debian/Ubuntu without a GPU: `apt-get install mesa-vulkan-drivers libvulkan1` \
+             for the lavapipe software adapter), or use `--backend flex`."
+        ))
+    })
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_device() -> Result<Device, TrainError> {
+    Err(TrainError::Backend(
+        "this build has no wgpu backend; rebuild with the `wgpu` cargo feature (on by default)"
+            .into(),
+    ))
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Result<Device, TrainError> {
+    Ok(Device::cuda(0))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device() -> Result<Device, TrainError> {
+    Err(TrainError::Backend(
+        "this build has no CUDA backend; rebuild with `--features cuda`".into(),
+    ))
+}
+
+/// Whether a wgpu adapter is available (without opening it for training).
+pub fn wgpu_available() -> bool {
+    #[cfg(feature = "wgpu")]
+    {
+        BackendKind::Wgpu.device().is_ok()
+    }
+    #[cfg(not(feature = "wgpu"))]
+    {
+        false
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for BackendKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "flex" => Ok(BackendKind::Flex),
+            "ndarray" => Ok(BackendKind::Ndarray),
+            "wgpu" => Ok(BackendKind::Wgpu),
+            "cuda" => Ok(BackendKind::Cuda),
+            _ => Err(format!("unknown backend `{s}` ({})", BackendKind::NAMES)),
+        }
+    }
+}

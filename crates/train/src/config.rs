@@ -1,0 +1,176 @@
+//! The hyperparameters of a run, saved as `config.json` beside its artifacts so that
+//! `--config config.json` reruns the experiment and `app predict` rebuilds the model.
+
+use std::path::Path;
+
+use burn::config::Config;
+use burn::optim::{AdamConfig, SgdConfig, momentum::MomentumConfig};
+use burn::optim::ModuleOptimizer;
+use models::{InputSpec, ModelConfig, ModelOptions};
+
+use crate::error::TrainError;
+
+/// The optimizer algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam (Kingma & Ba), Keras's default choice in the courses.
+    Adam,
+    /// Stochastic gradient descent, with optional momentum.
+    Sgd,
+}
+
+impl std::str::FromStr for OptimizerKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "adam" => Ok(OptimizerKind::Adam),
+            "sgd" => Ok(OptimizerKind::Sgd),
+            _ => Err(format!("unknown optimizer `{s}` (adam, sgd)")),
+        }
+    }
+}
+
+/// Optimizer settings.
+#[derive(Config, Debug)]
+pub struct OptimizerSettings {
+    /// The algorithm.
+    #[config(default = "OptimizerKind::Adam")]
+    pub kind: OptimizerKind,
+    /// Learning rate.
+    #[config(default = 1e-3)]
+    pub lr: f64,
+    /// SGD momentum (0 for none). Ignored by Adam.
+    #[config(default = 0.0)]
+    pub momentum: f64,
+}
+
+impl OptimizerSettings {
+    /// The burn optimizer.
+    pub fn init(&self) -> ModuleOptimizer {
+        match self.kind {
+            // Keras and PyTorch use eps = 1e-7 / 1e-8; burn's default is 1e-5.
+            OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-7).init(),
+            OptimizerKind::Sgd => {
+                let momentum = (self.momentum > 0.0).then(|| {
+                    MomentumConfig::new()
+                        .with_momentum(self.momentum)
+                        .with_dampening(0.0)
+                });
+                SgdConfig::new().with_momentum(momentum).init()
+            }
+        }
+    }
+}
+
+/// Everything that defines a training run (paths and the backend excepted).
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    /// The architecture and its hyperparameters.
+    pub model: ModelConfig,
+    /// The command-line options the model was built from.
+    pub model_options: ModelOptions,
+    /// Dataset name (`mnist`, `fashion-mnist`).
+    pub dataset: String,
+    /// Shape of the inputs and number of classes.
+    pub input: InputSpec,
+    /// Class names, indexed by label.
+    pub class_names: Vec<String>,
+    /// Optimizer.
+    pub optimizer: OptimizerSettings,
+    /// Maximum number of epochs.
+    #[config(default = 10)]
+    pub epochs: usize,
+    /// Examples per batch.
+    #[config(default = 64)]
+    pub batch_size: usize,
+    /// Fraction of the training split held out for validation.
+    #[config(default = 0.15)]
+    pub val_split: f64,
+    /// Stop after this many epochs without a lower validation loss (0: never stop early).
+    #[config(default = 0)]
+    pub patience: usize,
+    /// Seed of the split, the shuffles, the initialisation and dropout.
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Data-loading worker threads.
+    #[config(default = 1)]
+    pub workers: usize,
+}
+
+impl TrainingConfig {
+    /// A config for training the registered architecture `model` on `set` (whose shape and
+    /// classes fix the model's input and output), with the other settings at their defaults.
+    pub fn for_data(
+        model: &str,
+        options: ModelOptions,
+        dataset: &str,
+        set: &data::ImageSet,
+        optimizer: OptimizerSettings,
+    ) -> Result<Self, TrainError> {
+        let input = InputSpec {
+            channels: set.channels,
+            height: set.height,
+            width: set.width,
+            num_classes: set.num_classes(),
+        };
+        let entry = models::registry_find(model)?;
+        let model = (entry.config)(&options, &input)?;
+        Ok(TrainingConfig::new(
+            model,
+            options,
+            dataset.to_string(),
+            input,
+            set.class_names.clone(),
+            optimizer,
+        ))
+    }
+
+    /// Checks that the settings make sense.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |m: String| Err(TrainError::Config(m));
+        if self.epochs == 0 {
+            return bad("--epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return bad("--batch-size must be at least 1".into());
+        }
+        if !(self.val_split > 0.0 && self.val_split < 1.0) {
+            return bad(format!(
+                "--val-split must be in (0, 1), got {} (the validation split picks the best epoch)",
+                self.val_split
+            ));
+        }
+        if !(self.optimizer.lr > 0.0 && self.optimizer.lr.is_finite()) {
+            return bad(format!("--lr must be positive, got {}", self.optimizer.lr));
+        }
+        if !(0.0..1.0).contains(&self.optimizer.momentum) {
+            return bad(format!("--momentum must be in [0, 1), got {}", self.optimizer.momentum));
+        }
+        if self.class_names.len() != self.input.num_classes {
+            return bad(format!(
+                "{} class names for {} classes",
+                self.class_names.len(),
+                self.input.num_classes
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes `config.json`, atomically.
+    pub fn save_atomic(&self, path: &Path) -> Result<(), TrainError> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| TrainError::Io(e.to_string()))?;
+        data::fsutil::write_atomic(path, &json)?;
+        Ok(())
+    }
+
+    /// Reads a `config.json`, with an error naming the file.
+    pub fn load_file(path: &Path) -> Result<Self, TrainError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))?;
+        Self::load_binary(text.as_bytes()).map_err(|e| {
+            TrainError::Config(format!("{}: not an aprende training config: {e}", path.display()))
+        })
+    }
+}

@@ -1,0 +1,56 @@
+//! Evaluating a network on a split: mean loss, accuracy and the predicted classes.
+
+use std::sync::Arc;
+
+use burn::module::Module;
+use burn::prelude::*;
+use data::{ImageBatcher, ImageSet};
+use models::Network;
+
+use crate::model::cross_entropy;
+use crate::report::SplitMetrics;
+
+/// The outcome of [`evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Mean cross-entropy and accuracy.
+    pub metrics: SplitMetrics,
+    /// The predicted class of each evaluated example, in order.
+    pub predictions: Vec<usize>,
+}
+
+/// Evaluates `network` (in inference mode) on the images of `set` at `indices`.
+pub fn evaluate(
+    network: &Network,
+    set: Arc<ImageSet>,
+    indices: &[usize],
+    batch_size: usize,
+    device: &Device,
+) -> Evaluation {
+    let network = network.valid();
+    let batcher = ImageBatcher::new(set.clone());
+    let mut loss_sum = 0.0f64;
+    let mut correct = 0usize;
+    let mut predictions = Vec::with_capacity(indices.len());
+    for chunk in indices.chunks(batch_size.max(1)) {
+        let images = batcher.images(chunk, device);
+        let labels: Vec<i64> = chunk.iter().map(|&i| set.labels[i] as i64).collect();
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [chunk.len()]), device);
+        let logits = network.forward(images);
+        let loss: f64 = cross_entropy(logits.clone(), targets).into_scalar().elem();
+        loss_sum += loss * chunk.len() as f64;
+        let predicted = logits.argmax(1).into_data();
+        for (p, &l) in predicted.iter::<i64>().zip(&labels) {
+            correct += usize::from(p == l);
+            predictions.push(p as usize);
+        }
+    }
+    let n = indices.len().max(1) as f64;
+    Evaluation {
+        metrics: SplitMetrics {
+            loss: loss_sum / n,
+            accuracy: correct as f64 / n,
+        },
+        predictions,
+    }
+}

@@ -1,0 +1,265 @@
+//! `fit`: trains a network with burn-train's learner, restores the epoch with the lowest
+//! validation loss, evaluates it on the test split and writes the run's artifacts.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::module::Module;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::train::metric::store::{Aggregate, Direction, Split};
+use burn::train::metric::{AccuracyMetric, LossMetric};
+use burn::train::{Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining};
+use data::batch::IndexDataset;
+use data::{ImageBatcher, ImageSet, ImageSplits, StratifiedSplit, stratified_split};
+use models::Network;
+
+use crate::config::TrainingConfig;
+use crate::error::TrainError;
+use crate::evaluate::evaluate;
+use crate::model::Classifier;
+use crate::renderer::{ProgressMode, RecordingRenderer};
+use crate::report::{EpochRecord, Report, SplitSizes};
+
+/// File names inside a run's artifact directory.
+pub mod files {
+    /// The run's hyperparameters.
+    pub const CONFIG: &str = "config.json";
+    /// The best epoch's weights.
+    pub const MODEL: &str = "model.bpk";
+    /// Metrics and history.
+    pub const REPORT: &str = "report.json";
+    /// burn-train's per-epoch checkpoints.
+    pub const CHECKPOINTS: &str = "checkpoint";
+}
+
+/// The data of a run: the training split (with its validation part) and the test split.
+#[derive(Debug, Clone)]
+pub struct TrainingData {
+    /// Training images; `split` picks the training and validation parts of them.
+    pub train: Arc<ImageSet>,
+    /// Indices into `train`.
+    pub split: StratifiedSplit,
+    /// Held-out test images.
+    pub test: Arc<ImageSet>,
+}
+
+impl TrainingData {
+    /// Splits `splits.train` into training and validation parts (stratified, seeded).
+    pub fn new(splits: ImageSplits, val_split: f64, seed: u64) -> Result<Self, TrainError> {
+        let split = stratified_split(&splits.train.labels, val_split, seed)?;
+        Ok(Self {
+            train: Arc::new(splits.train),
+            split,
+            test: Arc::new(splits.test),
+        })
+    }
+
+    /// Sizes of the three parts.
+    pub fn sizes(&self) -> SplitSizes {
+        SplitSizes {
+            train: self.split.train.len(),
+            valid: self.split.valid.len(),
+            test: self.test.len(),
+        }
+    }
+}
+
+/// Where and how a run writes and shows its progress.
+#[derive(Debug, Clone)]
+pub struct FitOptions {
+    /// The run's artifact directory.
+    pub artifact_dir: PathBuf,
+    /// The backend's name, for the report.
+    pub backend: String,
+    /// Progress display.
+    pub progress: ProgressMode,
+}
+
+/// The trained network and its report.
+#[derive(Debug)]
+pub struct FitOutcome {
+    /// The best epoch's network, in inference mode.
+    pub network: Network,
+    /// What was written to `report.json`.
+    pub report: Report,
+}
+
+/// Removes what an earlier run left that would be mistaken for this run's (burn's per-epoch
+/// logs and checkpoints). The earlier `model.bpk`, `config.json` and `report.json` stay until
+/// this run replaces them.
+fn clear_stale_logs(dir: &Path) -> Result<(), TrainError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
+    for sub in ["train", "valid", files::CHECKPOINTS] {
+        let path = dir.join(sub);
+        if path.exists() {
+            std::fs::remove_dir_all(&path)
+                .map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+        }
+    }
+    let _ = std::fs::remove_file(dir.join("experiment.log"));
+    Ok(())
+}
+
+fn checkpoint_path(dir: &Path, epoch: usize) -> PathBuf {
+    dir.join(files::CHECKPOINTS).join(format!("model-{epoch}.bpk"))
+}
+
+/// The epoch whose weights to keep: the lowest validation loss among the epochs that still
+/// have a checkpoint (burn keeps the best and the last two).
+fn best_epoch(history: &[EpochRecord], dir: &Path) -> Option<usize> {
+    history
+        .iter()
+        .filter(|r| r.val_loss.is_finite() && checkpoint_path(dir, r.epoch).is_file())
+        .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
+        .map(|r| r.epoch)
+}
+
+/// Saves a network's weights to `path`, atomically.
+pub fn save_network(network: &Network, path: &Path) -> Result<(), TrainError> {
+    data::fsutil::write_atomic_with(path, |tmp| network.clone().into_record().save(tmp))
+        .map_err(|e| TrainError::Record(format!("saving {}: {e}", path.display())))
+}
+
+/// Trains `config` on `data` on `device` and writes `config.json`, `model.bpk` and
+/// `report.json` (plus burn's logs and checkpoints) to `options.artifact_dir`.
+pub fn fit(
+    config: &TrainingConfig,
+    data: &TrainingData,
+    device: &Device,
+    options: &FitOptions,
+) -> Result<FitOutcome, TrainError> {
+    config.validate()?;
+    let dir = &options.artifact_dir;
+    clear_stale_logs(dir)?;
+
+    device.seed(config.seed);
+    let network = config.model.init(device);
+    let params = network.num_params();
+
+    let train_loader = DataLoaderBuilder::new(ImageBatcher::new(data.train.clone()))
+        .batch_size(config.batch_size)
+        .shuffle(config.seed)
+        .num_workers(config.workers)
+        .set_device(device.clone())
+        .build(IndexDataset::new(data.split.train.clone()));
+    let valid_loader = DataLoaderBuilder::new(ImageBatcher::new(data.train.clone()))
+        .batch_size(config.batch_size.max(256))
+        .num_workers(config.workers)
+        .set_device(device.clone())
+        .build(IndexDataset::new(data.split.valid.clone()));
+
+    let history = Arc::new(Mutex::new(Vec::new()));
+    let mut training = SupervisedTraining::new(dir, train_loader, valid_loader)
+        .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .with_default_checkpointers()
+        .num_epochs(config.epochs);
+    let renderer = RecordingRenderer::new(options.progress, training.interrupter(), history.clone());
+    training = training.renderer(Box::new(renderer));
+    if config.patience > 0 {
+        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
+            &LossMetric::new(),
+            Aggregate::Mean,
+            Direction::Lowest,
+            Split::Valid,
+            StoppingCondition::NoImprovementSince {
+                n_epochs: config.patience,
+            },
+        ));
+    }
+
+    let started = Instant::now();
+    let result = training.launch(Learner::new(
+        Classifier { network },
+        config.optimizer.init(),
+        config.optimizer.lr,
+    ));
+    let train_seconds = started.elapsed().as_secs_f64();
+    if let Some(error) = result.error {
+        return Err(TrainError::Training(error.to_string()));
+    }
+    let history: Vec<EpochRecord> = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let epochs_run = history.len();
+    if epochs_run == 0 {
+        return Err(TrainError::Training("no epoch finished".into()));
+    }
+
+    // burn returns the last epoch's model; keep the best one instead.
+    let (network, best_epoch) = match best_epoch(&history, dir) {
+        Some(epoch) => {
+            let path = checkpoint_path(dir, epoch);
+            let record = ModuleRecord::load(&path)
+                .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
+            let restored = Classifier {
+                network: config.model.init(device),
+            }
+            .try_load_record(record)
+            .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
+            (restored.network.valid(), epoch)
+        }
+        None => (result.model.network.valid(), epochs_run),
+    };
+
+    let test_indices: Vec<usize> = (0..data.test.len()).collect();
+    let test = evaluate(&network, data.test.clone(), &test_indices, 512, device).metrics;
+
+    let report = Report {
+        model: config.model.name().to_string(),
+        dataset: config.dataset.clone(),
+        backend: options.backend.clone(),
+        params,
+        seed: config.seed,
+        epochs_run,
+        best_epoch,
+        stopped_early: epochs_run < config.epochs && result.interrupted.is_none(),
+        examples: data.sizes(),
+        history,
+        test,
+        train_seconds,
+    };
+    save_network(&network, &dir.join(files::MODEL))?;
+    config.save_atomic(&dir.join(files::CONFIG))?;
+    report.save(&dir.join(files::REPORT))?;
+    Ok(FitOutcome { network, report })
+}
+
+/// Loads a run's network: its `config.json` rebuilds the architecture, its `model.bpk` fills
+/// in the weights. Weights of another architecture are an error naming the file.
+pub fn load_run(dir: &Path, device: &Device) -> Result<(TrainingConfig, Network), TrainError> {
+    let config = TrainingConfig::load_file(&dir.join(files::CONFIG))?;
+    let path = dir.join(files::MODEL);
+    let network = load_network(&config, &path, device)?;
+    Ok((config, network))
+}
+
+/// Loads weights from `path` into a fresh network of `config`'s architecture.
+pub fn load_network(
+    config: &TrainingConfig,
+    path: &Path,
+    device: &Device,
+) -> Result<Network, TrainError> {
+    if !path.is_file() {
+        return Err(TrainError::Record(format!(
+            "{}: no such file (train a model first: cargo run --release -p train)",
+            path.display()
+        )));
+    }
+    let record = ModuleRecord::load(path)
+        .map_err(|e| TrainError::Record(format!("{}: not a burn record: {e}", path.display())))?;
+    config
+        .model
+        .init(device)
+        .try_load_record(record)
+        .map(|n| n.valid())
+        .map_err(|e| {
+            TrainError::Record(format!(
+                "{}: these weights do not fit the `{}` architecture of {}: {e}",
+                path.display(),
+                config.model.name(),
+                crate::fit::files::CONFIG
+            ))
+        })
+}

@@ -1,0 +1,22 @@
+//! Training for aprende: burn-train's learner with a validation split, early stopping,
+//! checkpoints and a report, on any burn [`Device`](burn::prelude::Device).
+//!
+//! [`fit`] is the whole run; the `train` binary is its command line.
+
+pub mod backend;
+pub mod config;
+pub mod error;
+pub mod evaluate;
+pub mod fit;
+pub mod model;
+pub mod renderer;
+pub mod report;
+
+pub use backend::BackendKind;
+pub use config::{OptimizerKind, OptimizerSettings, TrainingConfig};
+pub use error::TrainError;
+pub use evaluate::{Evaluation, evaluate};
+pub use fit::{FitOptions, FitOutcome, TrainingData, fit, load_network, load_run};
+pub use model::Classifier;
+pub use renderer::ProgressMode;
+pub use report::{EpochRecord, Report, SplitMetrics};

@@ -1,0 +1,229 @@
+//! `train`: the command line of aprende's training.
+//!
+//! `cargo run --release -p train` trains the MNIST MLP on the flex CPU backend, downloading
+//! MNIST if it is missing. `--help` lists every flag.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use data::{DataDir, DatasetName, DownloadOptions, load_image_dataset};
+use models::{ActivationKind, ModelOptions};
+use train::{
+    BackendKind, FitOptions, OptimizerKind, OptimizerSettings, ProgressMode, TrainingConfig,
+    TrainingData, fit,
+};
+
+/// Train a neural network with burn, on CPU (flex, ndarray) or GPU (wgpu, cuda).
+#[derive(Parser, Debug)]
+#[command(name = "train", version, after_help = models_help())]
+struct Args {
+    /// Compute backend: flex (fast CPU, default), ndarray (CPU), wgpu (GPU), cuda.
+    #[arg(long, default_value = "flex", value_parser = BackendKind::from_str)]
+    backend: BackendKind,
+    /// Architecture (see the list below) [default: mlp]
+    #[arg(long)]
+    model: Option<String>,
+    /// Dataset: mnist or fashion-mnist [default: mnist]
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Maximum number of epochs [default: 10]
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Examples per batch [default: 64]
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Learning rate [default: 0.001]
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Optimizer: adam or sgd [default: adam]
+    #[arg(long, value_parser = OptimizerKind::from_str)]
+    optimizer: Option<OptimizerKind>,
+    /// SGD momentum, 0 for none [default: 0]
+    #[arg(long)]
+    momentum: Option<f64>,
+    /// Hidden layer widths of the MLP, comma-separated [default: 512,512]
+    #[arg(long, value_delimiter = ',')]
+    hidden: Option<Vec<usize>>,
+    /// Activation of dense layers: relu, sigmoid or tanh [default: relu]
+    #[arg(long, value_parser = ActivationKind::from_str)]
+    activation: Option<ActivationKind>,
+    /// Dropout probability after hidden dense layers [default: 0.2]
+    #[arg(long)]
+    dropout: Option<f64>,
+    /// Fraction of the training data held out for validation [default: 0.15]
+    #[arg(long)]
+    val_split: Option<f64>,
+    /// Early stopping: epochs without a lower validation loss before stopping; 0 turns it off
+    /// [default: 0]
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Seed of the split, shuffles, initialisation and dropout [default: 42]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Data-loading threads [default: 1]
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Data directory (else $APRENDE_DATA_DIR, else ~/.cache/aprende/data)
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Never download; missing files are an error that says where to put them
+    #[arg(long)]
+    offline: bool,
+    /// Where to write the run [default: artifacts/DATASET-MODEL]
+    #[arg(long)]
+    artifact_dir: Option<PathBuf>,
+    /// A saved config.json to rerun; other flags override its values
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Progress display: auto (TUI on a terminal, else a line per epoch), lines, quiet
+    #[arg(long, default_value = "auto", value_parser = parse_progress)]
+    progress: ProgressMode,
+}
+
+fn parse_progress(s: &str) -> Result<ProgressMode, String> {
+    match s {
+        "auto" => Ok(ProgressMode::Auto),
+        "lines" => Ok(ProgressMode::Lines),
+        "quiet" => Ok(ProgressMode::Quiet),
+        _ => Err(format!("unknown progress mode `{s}` (auto, lines, quiet)")),
+    }
+}
+
+fn models_help() -> String {
+    let mut s = String::from("Models:\n");
+    for entry in models::REGISTRY {
+        s.push_str(&format!("  {:<8} {}\n", entry.name, entry.description));
+    }
+    s
+}
+
+/// Defaults of a fresh run: the MNIST MLP 784-512-512-10 with dropout 0.2.
+fn default_options() -> ModelOptions {
+    ModelOptions {
+        hidden: vec![512, 512],
+        activation: ActivationKind::Relu,
+        dropout: 0.2,
+    }
+}
+
+fn main() {
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    let base = args
+        .config
+        .as_deref()
+        .map(TrainingConfig::load_file)
+        .transpose()?;
+
+    let dataset_name = args
+        .dataset
+        .clone()
+        .or_else(|| base.as_ref().map(|c| c.dataset.clone()))
+        .unwrap_or_else(|| "mnist".into());
+    let dataset = DatasetName::from_str(&dataset_name)?;
+    let model_name = args
+        .model
+        .clone()
+        .or_else(|| base.as_ref().map(|c| c.model.name().to_string()))
+        .unwrap_or_else(|| "mlp".into());
+    let entry = models::registry_find(&model_name)?;
+
+    let mut options = base
+        .as_ref()
+        .map(|c| c.model_options.clone())
+        .unwrap_or_else(default_options);
+    if let Some(h) = &args.hidden {
+        options.hidden = h.clone();
+    }
+    if let Some(a) = args.activation {
+        options.activation = a;
+    }
+    if let Some(d) = args.dropout {
+        options.dropout = d;
+    }
+
+    let data_dir = DataDir::resolve(args.data_dir.as_deref());
+    let download = DownloadOptions {
+        mirrors: None,
+        offline: args.offline,
+        progress: true,
+    };
+    println!("Loading {dataset} from {}", data_dir.dataset_dir(dataset).display());
+    let splits = load_image_dataset(dataset, &data_dir, &download)?;
+    let optimizer = {
+        let b = base.as_ref().map(|c| c.optimizer.clone());
+        OptimizerSettings::new()
+            .with_kind(args.optimizer.or(b.as_ref().map(|o| o.kind)).unwrap_or(OptimizerKind::Adam))
+            .with_lr(args.lr.or(b.as_ref().map(|o| o.lr)).unwrap_or(1e-3))
+            .with_momentum(args.momentum.or(b.as_ref().map(|o| o.momentum)).unwrap_or(0.0))
+    };
+    let pick = |flag: Option<usize>, saved: Option<usize>, default: usize| flag.or(saved).unwrap_or(default);
+    let config = TrainingConfig::for_data(entry.name, options, dataset.as_str(), &splits.train, optimizer)?
+        .with_epochs(pick(args.epochs, base.as_ref().map(|c| c.epochs), 10))
+        .with_batch_size(pick(args.batch_size, base.as_ref().map(|c| c.batch_size), 64))
+        .with_patience(pick(args.patience, base.as_ref().map(|c| c.patience), 0))
+        .with_workers(pick(args.workers, base.as_ref().map(|c| c.workers), 1))
+        .with_val_split(args.val_split.or(base.as_ref().map(|c| c.val_split)).unwrap_or(0.15))
+        .with_seed(args.seed.or(base.as_ref().map(|c| c.seed)).unwrap_or(42));
+    config.validate()?;
+
+    let device = args.backend.device()?;
+    let data = TrainingData::new(splits, config.val_split, config.seed)?;
+    let sizes = data.sizes();
+    let artifact_dir = args
+        .artifact_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("artifacts").join(format!("{dataset}-{}", entry.name)));
+
+    print!("{}", config.model.init(&device).summary());
+    println!(
+        "Training on {} ({} train, {} validation, {} test examples), {} epochs, batch {}, {:?} lr {}{}",
+        args.backend,
+        sizes.train,
+        sizes.valid,
+        sizes.test,
+        config.epochs,
+        config.batch_size,
+        config.optimizer.kind,
+        config.optimizer.lr,
+        if config.patience > 0 {
+            format!(", early stopping after {} epochs without improvement", config.patience)
+        } else {
+            String::new()
+        }
+    );
+    let outcome = fit(
+        &config,
+        &data,
+        &device,
+        &FitOptions {
+            artifact_dir: artifact_dir.clone(),
+            backend: args.backend.to_string(),
+            progress: args.progress,
+        },
+    )
+    .with_context(|| format!("training run in {}", artifact_dir.display()))?;
+    let r = &outcome.report;
+    if r.epochs_run == 0 {
+        bail!("no epoch finished");
+    }
+    println!(
+        "{} after {} epochs ({:.1} s). Best epoch {}: val_loss {:.4}. Test: loss {:.4}, accuracy {:.4}",
+        if r.stopped_early { "Stopped early" } else { "Done" },
+        r.epochs_run,
+        r.train_seconds,
+        r.best_epoch,
+        r.best().map_or(f64::NAN, |b| b.val_loss),
+        r.test.loss,
+        r.test.accuracy
+    );
+    println!("Artifacts in {}", artifact_dir.display());
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! `report.json`: what a run did and how well the model does.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::TrainError;
+
+/// One epoch of training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch (with dropout active).
+    pub train_loss: f64,
+    /// Training accuracy over the epoch, in `[0, 1]`.
+    pub train_accuracy: f64,
+    /// Mean validation loss after the epoch.
+    pub val_loss: f64,
+    /// Validation accuracy after the epoch, in `[0, 1]`.
+    pub val_accuracy: f64,
+    /// Wall time of the epoch (training and validation).
+    pub seconds: f64,
+}
+
+impl EpochRecord {
+    /// The one-line progress message of this epoch.
+    pub fn line(&self, total_epochs: usize) -> String {
+        format!(
+            "epoch {}/{}  loss {:.4}  accuracy {:.4}  val_loss {:.4}  val_accuracy {:.4}  ({:.1} s)",
+            self.epoch,
+            total_epochs,
+            self.train_loss,
+            self.train_accuracy,
+            self.val_loss,
+            self.val_accuracy,
+            self.seconds
+        )
+    }
+}
+
+/// Loss and accuracy on a held-out split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SplitMetrics {
+    /// Mean cross-entropy.
+    pub loss: f64,
+    /// Fraction classified correctly.
+    pub accuracy: f64,
+}
+
+/// The content of `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Registry name of the architecture.
+    pub model: String,
+    /// Dataset name.
+    pub dataset: String,
+    /// Backend the run trained on (`flex`, `ndarray`, `wgpu`, ...).
+    pub backend: String,
+    /// Trainable parameters.
+    pub params: usize,
+    /// The run's seed.
+    pub seed: u64,
+    /// Epochs actually trained.
+    pub epochs_run: usize,
+    /// The epoch with the lowest validation loss, whose weights `model.bpk` holds.
+    pub best_epoch: usize,
+    /// Whether early stopping ended the run before `--epochs`.
+    pub stopped_early: bool,
+    /// Examples in the training, validation and test splits.
+    pub examples: SplitSizes,
+    /// One record per epoch.
+    pub history: Vec<EpochRecord>,
+    /// The best epoch's model on the test split.
+    pub test: SplitMetrics,
+    /// Wall time of training (all epochs, without data loading and test evaluation).
+    pub train_seconds: f64,
+}
+
+/// Sizes of the splits of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitSizes {
+    /// Training examples.
+    pub train: usize,
+    /// Validation examples.
+    pub valid: usize,
+    /// Test examples.
+    pub test: usize,
+}
+
+impl Report {
+    /// Writes the report as pretty JSON, atomically.
+    pub fn save(&self, path: &Path) -> Result<(), TrainError> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| TrainError::Io(e.to_string()))?;
+        data::fsutil::write_atomic(path, &json)?;
+        Ok(())
+    }
+
+    /// Reads a report.
+    pub fn load(path: &Path) -> Result<Self, TrainError> {
+        let bytes = std::fs::read(path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| TrainError::Io(format!("{}: not a report: {e}", path.display())))
+    }
+
+    /// The record of the best epoch.
+    pub fn best(&self) -> Option<&EpochRecord> {
+        self.history.iter().find(|r| r.epoch == self.best_epoch)
+    }
+}

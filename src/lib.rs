@@ -1,0 +1,14 @@
+//! aprende: train and use the networks that deep-learning courses teach (MLPs, LeNet, CNNs),
+//! in Rust on burn, with the same code on CPU or GPU.
+//!
+//! This facade re-exports the workspace's crates:
+//! - [`data`]: datasets (MNIST, Fashion-MNIST), downloads, splits, batching;
+//! - [`models`]: architectures and their registry, Keras-style summaries;
+//! - [`train`]: the training run, backends, reports;
+//! - [`app`]: prediction with a trained run.
+
+pub use app;
+pub use burn;
+pub use data;
+pub use models;
+pub use train;

@@ -1,0 +1,99 @@
+//! One training function, every backend: flex, ndarray and wgpu (when an adapter exists; CI
+//! sets APRENDE_REQUIRE_WGPU=1 so a missing adapter fails instead of skipping).
+
+mod common;
+
+use aprende::burn::module::Module;
+use aprende::burn::prelude::*;
+use aprende::data::ImageSplits;
+use aprende::models::{ActivationKind, ModelOptions};
+use aprende::train::{
+    FitOptions, OptimizerSettings, ProgressMode, TrainingConfig, TrainingData, fit,
+};
+
+fn small_mnist() -> ImageSplits {
+    let mnist = common::mnist();
+    ImageSplits {
+        train: mnist.train.balanced_head(60),
+        test: mnist.test.balanced_head(30),
+    }
+}
+
+#[test]
+fn the_same_training_lowers_the_loss_and_beats_chance_on_every_backend() {
+    let splits = small_mnist();
+    let options = ModelOptions {
+        hidden: vec![64],
+        activation: ActivationKind::Relu,
+        dropout: 0.0,
+    };
+    let config = TrainingConfig::for_data("mlp", options, "mnist", &splits.train, OptimizerSettings::new())
+        .unwrap()
+        .with_epochs(4)
+        .with_batch_size(32)
+        .with_val_split(0.2)
+        .with_seed(7);
+    let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
+    for (kind, device) in common::test_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = fit(
+            &config,
+            &data,
+            &device,
+            &FitOptions {
+                artifact_dir: dir.path().to_path_buf(),
+                backend: kind.to_string(),
+                progress: ProgressMode::Quiet,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let h = &outcome.report.history;
+        assert_eq!(h.len(), 4, "{kind}");
+        assert!(
+            h[3].train_loss < 0.7 * h[0].train_loss,
+            "{kind}: loss did not fall: {h:?}"
+        );
+        assert!(h[3].val_loss < h[0].val_loss, "{kind}: {h:?}");
+        let acc = outcome.report.test.accuracy;
+        assert!(acc > 0.6, "{kind}: test accuracy {acc} (chance is 0.1)");
+        assert_eq!(outcome.report.backend, kind.to_string());
+    }
+}
+
+#[test]
+fn backends_agree_on_the_logits_of_the_same_weights() {
+    let mnist = common::mnist();
+    let batch = mnist.test.balanced_head(2);
+    let flex = Device::flex();
+    for model in ["mlp", "lenet"] {
+        let config = TrainingConfig::for_data(
+            model,
+            ModelOptions::default(),
+            "mnist",
+            &batch,
+            OptimizerSettings::new(),
+        )
+        .unwrap();
+        flex.seed(3);
+        let reference = config.model.init(&flex);
+        let images = |d: &Device| {
+            aprende::data::ImageBatcher::new(std::sync::Arc::new(batch.clone()))
+                .images(&(0..batch.len()).collect::<Vec<_>>(), d)
+        };
+        let expected: Vec<f32> = reference.forward(images(&flex)).into_data().to_vec().unwrap();
+        for (kind, device) in common::test_devices() {
+            let net = config
+                .model
+                .init(&device)
+                .load_record(reference.clone().into_record());
+            let got: Vec<f32> = net.forward(images(&device)).into_data().to_vec().unwrap();
+            assert_eq!(got.len(), expected.len());
+            let max_diff = got
+                .iter()
+                .zip(&expected)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(max_diff < 1e-4, "{model} on {kind}: logits differ by {max_diff}");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Models: output shapes, parameter counts, the registry and the summary.
+
+use aprende::burn::module::Module;
+use aprende::burn::prelude::*;
+use aprende::models::{self, ActivationKind, InputSpec, ModelOptions, REGISTRY};
+
+const MNIST: InputSpec = InputSpec {
+    channels: 1,
+    height: 28,
+    width: 28,
+    num_classes: 10,
+};
+
+fn options(hidden: &[usize], dropout: f64) -> ModelOptions {
+    ModelOptions {
+        hidden: hidden.to_vec(),
+        activation: ActivationKind::Relu,
+        dropout,
+    }
+}
+
+fn build(name: &str, opts: &ModelOptions, input: &InputSpec) -> models::Network {
+    let entry = models::registry_find(name).unwrap();
+    (entry.config)(opts, input).unwrap().init(&Device::flex())
+}
+
+#[test]
+fn fashion_mlp_has_keras_parameter_count() {
+    let net = build("mlp", &options(&[128], 0.0), &MNIST);
+    assert_eq!(net.num_params(), 101_770);
+    let summary = net.summary();
+    assert_eq!(summary.total_params, 101_770);
+    let text = summary.to_string();
+    assert!(text.contains("Total params: 101,770"), "{text}");
+    assert!(text.contains("dense_1 (Linear)"), "{text}");
+    assert!(text.contains("(None, 128)"), "{text}");
+    assert!(text.contains("100,480"), "{text}");
+    assert!(text.contains("1,290"), "{text}");
+    // The rows add up to the total.
+    assert_eq!(summary.layers.iter().map(|l| l.params).sum::<usize>(), 101_770);
+}
+
+#[test]
+fn mnist_mlp_512_512_parameter_count() {
+    let net = build("mlp", &options(&[512, 512], 0.2), &MNIST);
+    assert_eq!(net.num_params(), 669_706);
+    assert!(net.summary().to_string().contains("dropout_2 (Dropout)"));
+}
+
+#[test]
+fn lenet_parameter_count_and_shapes() {
+    let net = build("lenet", &ModelOptions::default(), &MNIST);
+    // conv 156 + conv 2,416 + 48,120 + 10,164 + 850
+    assert_eq!(net.num_params(), 61_706);
+    let summary = net.summary();
+    let shapes: Vec<Vec<usize>> = summary.layers.iter().map(|l| l.output_shape.clone()).collect();
+    assert_eq!(shapes[0], vec![6, 28, 28]);
+    assert_eq!(shapes[1], vec![6, 14, 14]);
+    assert_eq!(shapes[2], vec![16, 10, 10]);
+    assert_eq!(shapes[3], vec![16, 5, 5]);
+    assert_eq!(shapes.last().unwrap(), &vec![10]);
+    assert_eq!(summary.layers.iter().map(|l| l.params).sum::<usize>(), 61_706);
+}
+
+#[test]
+fn every_registered_model_maps_images_to_logits() {
+    let device = Device::flex();
+    let input = InputSpec {
+        channels: 3,
+        height: 32,
+        width: 24,
+        num_classes: 4,
+    };
+    for entry in REGISTRY {
+        let net = (entry.config)(&options(&[16], 0.1), &input).unwrap().init(&device);
+        assert_eq!(net.name(), entry.name);
+        let logits = net.forward(Tensor::zeros([5, 3, 32, 24], &device));
+        assert_eq!(logits.dims(), [5, 4], "{}", entry.name);
+    }
+}
+
+#[test]
+fn unknown_models_and_bad_options_are_errors() {
+    let err = models::registry_find("resnet999").unwrap_err().to_string();
+    assert!(err.contains("resnet999") && err.contains("mlp") && err.contains("lenet"), "{err}");
+    let mlp = models::registry_find("mlp").unwrap();
+    assert!((mlp.config)(&options(&[0], 0.0), &MNIST).is_err());
+    assert!((mlp.config)(&options(&[8], 1.0), &MNIST).is_err());
+    let lenet = models::registry_find("lenet").unwrap();
+    let tiny = InputSpec { height: 8, width: 8, ..MNIST };
+    let err = (lenet.config)(&ModelOptions::default(), &tiny).unwrap_err().to_string();
+    assert!(err.contains("too small"), "{err}");
+}
+
+#[test]
+fn model_config_survives_json() {
+    let entry = models::registry_find("lenet").unwrap();
+    let config = (entry.config)(&ModelOptions::default(), &MNIST).unwrap();
+    let json = serde_json::to_string(&config).unwrap();
+    let back: models::ModelConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.name(), "lenet");
+    assert_eq!(back.init(&Device::flex()).num_params(), 61_706);
+}

@@ -1,0 +1,187 @@
+//! A whole run on flex: early stopping, the best epoch's weights in model.bpk, the report,
+//! rerunning from config.json, prediction, and loading weights of another architecture.
+
+mod common;
+
+use std::path::Path;
+
+use aprende::app::predict_files;
+use aprende::burn::prelude::*;
+use aprende::data::ImageSplits;
+use aprende::models::{ActivationKind, ModelOptions};
+use aprende::train::{
+    FitOptions, OptimizerSettings, ProgressMode, Report, TrainingConfig, TrainingData, evaluate,
+    fit, load_run,
+};
+
+fn quiet(dir: &Path) -> FitOptions {
+    FitOptions {
+        artifact_dir: dir.to_path_buf(),
+        backend: "flex".into(),
+        progress: ProgressMode::Quiet,
+    }
+}
+
+/// A setup that overfits within a few epochs: a wide MLP, a high learning rate and 300
+/// training images.
+fn overfitting_run() -> (TrainingConfig, TrainingData) {
+    let mnist = common::mnist();
+    let splits = ImageSplits {
+        train: mnist.train.balanced_head(45),
+        test: mnist.test.balanced_head(20),
+    };
+    let options = ModelOptions {
+        hidden: vec![256],
+        activation: ActivationKind::Relu,
+        dropout: 0.0,
+    };
+    let config = TrainingConfig::for_data(
+        "mlp",
+        options,
+        "mnist",
+        &splits.train,
+        OptimizerSettings::new().with_lr(1e-2),
+    )
+    .unwrap()
+    .with_epochs(100)
+    .with_patience(3)
+    .with_batch_size(16)
+    .with_val_split(1.0 / 3.0)
+    .with_seed(11);
+    let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
+    (config, data)
+}
+
+#[test]
+fn early_stopping_stops_and_keeps_the_best_epoch() {
+    let (config, data) = overfitting_run();
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::flex();
+    let outcome = fit(&config, &data, &device, &quiet(dir.path())).unwrap();
+    let report = &outcome.report;
+
+    assert!(report.stopped_early, "{report:?}");
+    assert!(report.epochs_run < 100);
+    assert_eq!(report.history.len(), report.epochs_run);
+    assert_eq!(report.epochs_run - report.best_epoch, 3, "{:?}", report.history);
+    let best = report.best().unwrap();
+    for r in &report.history {
+        assert!(best.val_loss <= r.val_loss, "epoch {} beats the best: {:?}", r.epoch, report.history);
+    }
+
+    // report.json on disk is what fit returned.
+    let on_disk = Report::load(&dir.path().join("report.json")).unwrap();
+    assert_eq!(&on_disk, report);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    for key in [
+        "model", "dataset", "backend", "params", "seed", "epochs_run", "best_epoch",
+        "stopped_early", "history", "test", "train_seconds",
+    ] {
+        assert!(json.get(key).is_some(), "report.json lacks {key}");
+    }
+    for key in ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"] {
+        assert!(json["history"][0].get(key).is_some(), "history lacks {key}");
+    }
+
+    // model.bpk reproduces the best epoch's validation loss.
+    let (loaded_config, network) = load_run(dir.path(), &device).unwrap();
+    assert_eq!(loaded_config.model.name(), "mlp");
+    let eval = evaluate(&network, data.train.clone(), &data.split.valid, 64, &device);
+    let diff = (eval.metrics.loss - best.val_loss).abs();
+    assert!(
+        diff < 1e-4 * best.val_loss.max(1.0),
+        "model.bpk gives val loss {} but the best epoch had {}",
+        eval.metrics.loss,
+        best.val_loss
+    );
+    // ... and the test metrics in the report are this model's.
+    let test_idx: Vec<usize> = (0..data.test.len()).collect();
+    let test = evaluate(&network, data.test.clone(), &test_idx, 64, &device);
+    assert!((test.metrics.accuracy - report.test.accuracy).abs() < 1e-9);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run_and_config_json_reruns_it() {
+    let (config, data) = overfitting_run();
+    let config = config.with_epochs(2).with_patience(0);
+    let device = Device::flex();
+    let a = tempfile::tempdir().unwrap();
+    let first = fit(&config, &data, &device, &quiet(a.path())).unwrap().report;
+    let saved = TrainingConfig::load_file(&a.path().join("config.json")).unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let second = fit(&saved, &data, &device, &quiet(b.path())).unwrap().report;
+    assert_eq!(first.history.len(), second.history.len());
+    for (x, y) in first.history.iter().zip(&second.history) {
+        assert_eq!(x.train_loss, y.train_loss);
+        assert_eq!(x.val_loss, y.val_loss);
+    }
+    assert_eq!(first.test, second.test);
+}
+
+#[test]
+fn predict_reads_images_of_any_size_and_reports_unreadable_ones() {
+    let (config, data) = overfitting_run();
+    let config = config.with_epochs(3).with_patience(0);
+    let device = Device::flex();
+    let run = tempfile::tempdir().unwrap();
+    fit(&config, &data, &device, &quiet(run.path())).unwrap();
+
+    let mnist = common::mnist();
+    let images = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for i in 0..4 {
+        // Upscaled to 56x56, dark ink on a light background, as a user's scan would be.
+        let digit = image::GrayImage::from_fn(56, 56, |x, y| {
+            image::Luma([255 - mnist.test.image(i)[(y / 2 * 28 + x / 2) as usize]])
+        });
+        let path = images.path().join(format!("digit{i}.png"));
+        digit.save(&path).unwrap();
+        paths.push(path);
+    }
+    let missing = images.path().join("missing.png");
+    let not_an_image = images.path().join("notes.png");
+    std::fs::write(&not_an_image, "not a picture").unwrap();
+    paths.insert(1, missing.clone());
+    paths.push(not_an_image.clone());
+
+    let outcome = predict_files(run.path(), &paths, 3, &device).unwrap();
+    assert_eq!(outcome.predictions.len(), 4);
+    assert_eq!(outcome.failures.len(), 2);
+    let errors: Vec<String> = outcome.failures.iter().map(|e| e.to_string()).collect();
+    assert!(errors[0].contains("missing.png"), "{errors:?}");
+    assert!(errors[1].contains("notes.png") && errors[1].contains("not a decodable image"), "{errors:?}");
+    let mut correct = 0;
+    for (i, p) in outcome.predictions.iter().enumerate() {
+        assert!(p.path.ends_with(&format!("digit{i}.png")));
+        assert_eq!(p.top.len(), 3);
+        let total: f64 = p.top.iter().map(|c| c.probability).sum();
+        assert!(total <= 1.0 + 1e-6 && p.top[0].probability >= p.top[1].probability);
+        correct += usize::from(p.top[0].class == mnist.test.labels[i].to_string());
+        let json = serde_json::to_value(p).unwrap();
+        assert!(json["top"][0]["class"].is_string() && json["top"][0]["probability"].is_number());
+    }
+    assert!(correct >= 3, "{:?}", outcome.predictions);
+}
+
+#[test]
+fn weights_of_another_architecture_are_a_clear_error() {
+    let (config, data) = overfitting_run();
+    let config = config.with_epochs(1).with_patience(0);
+    let device = Device::flex();
+    let run = tempfile::tempdir().unwrap();
+    fit(&config, &data, &device, &quiet(run.path())).unwrap();
+    // Point the run's config at LeNet while model.bpk holds the MLP.
+    let lenet = TrainingConfig::for_data(
+        "lenet",
+        ModelOptions::default(),
+        "mnist",
+        &data.test,
+        OptimizerSettings::new(),
+    )
+    .unwrap();
+    lenet.save_atomic(&run.path().join("config.json")).unwrap();
+    let err = load_run(run.path(), &device).unwrap_err().to_string();
+    assert!(err.contains("model.bpk"), "{err}");
+    assert!(err.contains("lenet"), "{err}");
+}
