@@ -85,8 +85,8 @@ pub fn load_image(path: &Path, input: &InputSpec) -> Result<Vec<u8>, AppError> {
 }
 
 fn border_mean(gray: &[u8], width: usize, height: usize) -> f64 {
-    let mut sum = 0.0;
-    let mut n = 0.0;
+    let mut sum = 0.0f64;
+    let mut n = 0.0f64;
     for y in 0..height {
         for x in 0..width {
             if x == 0 || y == 0 || x + 1 == width || y + 1 == height {

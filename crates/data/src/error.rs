@@ -24,6 +24,14 @@ pub enum DataError {
         /// What is wrong with it.
         problem: String,
     },
+    /// A CSV file is malformed.
+    #[error("{source_name}: {problem}")]
+    Csv {
+        /// The file (or `embedded iris.csv`).
+        source_name: String,
+        /// What is wrong, with the line and column.
+        problem: String,
+    },
     /// The image and label files of a split disagree.
     #[error("{images} and {labels} disagree: {problem}")]
     Mismatch {

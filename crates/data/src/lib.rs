@@ -17,6 +17,7 @@ pub mod fsutil;
 pub mod idx;
 pub mod images;
 pub mod split;
+pub mod tabular;
 
 pub use batch::{ImageBatch, ImageBatcher};
 pub use catalog::{DataDir, DatasetName, load_image_dataset};

@@ -1,8 +1,10 @@
 //! A multi-layer perceptron: the course's first image classifier (Fashion-MNIST 784-128-10,
 //! MNIST 784-512-512-10 with dropout).
 
-use burn::module::Module;
-use burn::nn::{Activation, Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::module::{Module, Param};
+use burn::nn::Initializer;
+use burn::nn::activation::Activation;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::error::ModelError;
@@ -37,6 +39,15 @@ pub struct Mlp {
     dropout: Dropout,
 }
 
+/// A dense layer initialised as Keras's `Dense`: Glorot-uniform weights, zero bias.
+fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(inputs, outputs)
+        .with_initializer(Initializer::XavierUniform { gain: 1.0 })
+        .init(device);
+    layer.bias = Some(Param::from_tensor(Tensor::zeros([outputs], device)));
+    layer
+}
+
 impl MlpConfig {
     /// Builds the network with fresh weights on `device`.
     pub fn init(&self, device: &Device) -> Mlp {
@@ -45,14 +56,14 @@ impl MlpConfig {
             .hidden
             .iter()
             .map(|&h| {
-                let layer = LinearConfig::new(width, h).init(device);
+                let layer = dense(width, h, device);
                 width = h;
                 layer
             })
             .collect();
         Mlp {
             hidden,
-            output: LinearConfig::new(width, self.num_classes).init(device),
+            output: dense(width, self.num_classes, device),
             activation: self.activation.init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
         }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use burn::nn::{Activation, ActivationConfig};
+use burn::nn::activation::{Activation, ActivationConfig};
 use burn::prelude::*;
 
 /// The shape of the data a model sees and how many classes it tells apart.

@@ -37,7 +37,7 @@ pub fn evaluate(
         let labels: Vec<i64> = chunk.iter().map(|&i| set.labels[i] as i64).collect();
         let targets = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [chunk.len()]), device);
         let logits = network.forward(images);
-        let loss: f64 = cross_entropy(logits.clone(), targets).into_scalar().elem();
+        let loss = f64::from(cross_entropy(logits.clone(), targets).into_scalar::<f32>());
         loss_sum += loss * chunk.len() as f64;
         let predicted = logits.argmax(1).into_data();
         for (p, &l) in predicted.iter::<i64>().zip(&labels) {

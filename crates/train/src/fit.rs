@@ -137,7 +137,8 @@ pub fn fit(
     clear_stale_logs(dir)?;
 
     device.seed(config.seed);
-    let network = config.model.init(device);
+    // The learner trains on the model's device, which must track gradients.
+    let network = config.model.init(&device.clone().autodiff());
     let params = network.num_params();
 
     let train_loader = DataLoaderBuilder::new(ImageBatcher::new(data.train.clone()))

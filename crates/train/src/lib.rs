@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod evaluate;
 pub mod fit;
+pub mod metrics;
 pub mod model;
 pub mod renderer;
 pub mod report;
