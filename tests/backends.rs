@@ -27,12 +27,18 @@ fn the_same_training_lowers_the_loss_and_beats_chance_on_every_backend() {
         activation: ActivationKind::Relu,
         dropout: 0.0,
     };
-    let config = TrainingConfig::for_data("mlp", options, "mnist", &splits.train, OptimizerSettings::new())
-        .unwrap()
-        .with_epochs(4)
-        .with_batch_size(32)
-        .with_val_split(0.2)
-        .with_seed(7);
+    let config = TrainingConfig::for_data(
+        "mlp",
+        options,
+        "mnist",
+        &splits.train,
+        OptimizerSettings::new(),
+    )
+    .unwrap()
+    .with_epochs(4)
+    .with_batch_size(32)
+    .with_val_split(0.2)
+    .with_seed(7);
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
     for (kind, device) in common::test_devices() {
         let dir = tempfile::tempdir().unwrap();
@@ -80,20 +86,31 @@ fn backends_agree_on_the_logits_of_the_same_weights() {
             aprende::data::ImageBatcher::new(std::sync::Arc::new(batch.clone()))
                 .images(&(0..batch.len()).collect::<Vec<_>>(), d)
         };
-        let expected: Vec<f32> = reference.forward(images(&flex)).into_data().to_vec().unwrap();
+        let expected: Vec<f32> = reference
+            .forward(images(&flex))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         for (kind, device) in common::test_devices() {
             let net = config
                 .model
                 .init(&device)
                 .load_record(reference.clone().into_record());
-            let got: Vec<f32> = net.forward(images(&device)).into_data().to_vec().unwrap();
+            let got: Vec<f32> = net
+                .forward(images(&device))
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
             assert_eq!(got.len(), expected.len());
             let max_diff = got
                 .iter()
                 .zip(&expected)
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0f32, f32::max);
-            assert!(max_diff < 1e-4, "{model} on {kind}: logits differ by {max_diff}");
+            assert!(
+                max_diff < 1e-4,
+                "{model} on {kind}: logits differ by {max_diff}"
+            );
         }
     }
 }

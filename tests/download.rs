@@ -126,7 +126,11 @@ fn a_corrupted_download_is_a_checksum_error_and_leaves_nothing() {
 #[test]
 fn an_unreachable_mirror_is_a_clear_error() {
     // Bind then drop a listener: nothing listens on that port any more.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let data = tempfile::tempdir().unwrap();
     let err = load_image_dataset(
         DatasetName::Mnist,
@@ -167,7 +171,10 @@ fn uncompressed_files_are_found_too() {
     let dir = data.path().join("mnist");
     std::fs::create_dir_all(&dir).unwrap();
     for file in DatasetName::Mnist.files() {
-        let raw = aprende::data::idx::read_maybe_gzip(&common::shared_data().join("mnist").join(file.name)).unwrap();
+        let raw = aprende::data::idx::read_maybe_gzip(
+            &common::shared_data().join("mnist").join(file.name),
+        )
+        .unwrap();
         std::fs::write(dir.join(file.name.trim_end_matches(".gz")), raw).unwrap();
     }
     let splits = load_image_dataset(

@@ -61,7 +61,10 @@ fn wrong_magic_is_an_error_naming_the_file() {
     junk[3] = 0x42;
     let path = write(dir.path(), "junk", &junk);
     let msg = err_text(read_images(&path).unwrap_err());
-    assert!(msg.contains("junk") && msg.contains("wrong magic number"), "{msg}");
+    assert!(
+        msg.contains("junk") && msg.contains("wrong magic number"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -70,7 +73,10 @@ fn truncated_files_are_errors() {
     let (images, labels) = fixture();
     let path = write(dir.path(), "short-images", &images[..images.len() - 7]);
     let msg = err_text(read_images(&path).unwrap_err());
-    assert!(msg.contains("short-images") && msg.contains("truncated"), "{msg}");
+    assert!(
+        msg.contains("short-images") && msg.contains("truncated"),
+        "{msg}"
+    );
     assert!(msg.contains("53 bytes follow"), "{msg}");
     let path = write(dir.path(), "tiny", &labels[..5]);
     let msg = err_text(read_labels(&path).unwrap_err());
@@ -103,7 +109,10 @@ fn corrupt_gzip_is_an_error() {
     }
     let path = write(dir.path(), "corrupt.gz", &gz);
     let msg = err_text(read_images(&path).unwrap_err());
-    assert!(msg.contains("corrupt.gz") && msg.contains("corrupt gzip"), "{msg}");
+    assert!(
+        msg.contains("corrupt.gz") && msg.contains("corrupt gzip"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -131,7 +140,10 @@ fn reads_the_real_mnist() {
     let mnist = common::mnist();
     assert_eq!(mnist.train.len(), 60_000);
     assert_eq!(mnist.test.len(), 10_000);
-    assert_eq!((mnist.train.height, mnist.train.width, mnist.train.channels), (28, 28, 1));
+    assert_eq!(
+        (mnist.train.height, mnist.train.width, mnist.train.channels),
+        (28, 28, 1)
+    );
     // The first training digit of MNIST is a 5, the first test digit a 7.
     assert_eq!(mnist.train.labels[0], 5);
     assert_eq!(mnist.test.labels[0], 7);

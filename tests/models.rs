@@ -37,7 +37,10 @@ fn fashion_mlp_has_keras_parameter_count() {
     assert!(text.contains("100,480"), "{text}");
     assert!(text.contains("1,290"), "{text}");
     // The rows add up to the total.
-    assert_eq!(summary.layers.iter().map(|l| l.params).sum::<usize>(), 101_770);
+    assert_eq!(
+        summary.layers.iter().map(|l| l.params).sum::<usize>(),
+        101_770
+    );
 }
 
 #[test]
@@ -53,13 +56,20 @@ fn lenet_parameter_count_and_shapes() {
     // conv 156 + conv 2,416 + 48,120 + 10,164 + 850
     assert_eq!(net.num_params(), 61_706);
     let summary = net.summary();
-    let shapes: Vec<Vec<usize>> = summary.layers.iter().map(|l| l.output_shape.clone()).collect();
+    let shapes: Vec<Vec<usize>> = summary
+        .layers
+        .iter()
+        .map(|l| l.output_shape.clone())
+        .collect();
     assert_eq!(shapes[0], vec![6, 28, 28]);
     assert_eq!(shapes[1], vec![6, 14, 14]);
     assert_eq!(shapes[2], vec![16, 10, 10]);
     assert_eq!(shapes[3], vec![16, 5, 5]);
     assert_eq!(shapes.last().unwrap(), &vec![10]);
-    assert_eq!(summary.layers.iter().map(|l| l.params).sum::<usize>(), 61_706);
+    assert_eq!(
+        summary.layers.iter().map(|l| l.params).sum::<usize>(),
+        61_706
+    );
 }
 
 #[test]
@@ -72,7 +82,9 @@ fn every_registered_model_maps_images_to_logits() {
         num_classes: 4,
     };
     for entry in REGISTRY {
-        let net = (entry.config)(&options(&[16], 0.1), &input).unwrap().init(&device);
+        let net = (entry.config)(&options(&[16], 0.1), &input)
+            .unwrap()
+            .init(&device);
         assert_eq!(net.name(), entry.name);
         let logits = net.forward(Tensor::zeros([5, 3, 32, 24], &device));
         assert_eq!(logits.dims(), [5, 4], "{}", entry.name);
@@ -82,13 +94,22 @@ fn every_registered_model_maps_images_to_logits() {
 #[test]
 fn unknown_models_and_bad_options_are_errors() {
     let err = models::registry_find("resnet999").unwrap_err().to_string();
-    assert!(err.contains("resnet999") && err.contains("mlp") && err.contains("lenet"), "{err}");
+    assert!(
+        err.contains("resnet999") && err.contains("mlp") && err.contains("lenet"),
+        "{err}"
+    );
     let mlp = models::registry_find("mlp").unwrap();
     assert!((mlp.config)(&options(&[0], 0.0), &MNIST).is_err());
     assert!((mlp.config)(&options(&[8], 1.0), &MNIST).is_err());
     let lenet = models::registry_find("lenet").unwrap();
-    let tiny = InputSpec { height: 8, width: 8, ..MNIST };
-    let err = (lenet.config)(&ModelOptions::default(), &tiny).unwrap_err().to_string();
+    let tiny = InputSpec {
+        height: 8,
+        width: 8,
+        ..MNIST
+    };
+    let err = (lenet.config)(&ModelOptions::default(), &tiny)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("too small"), "{err}");
 }
 

@@ -52,15 +52,21 @@ pub fn load_image(path: &Path, input: &InputSpec) -> Result<Vec<u8>, AppError> {
         problem,
     };
     let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let decoded = image::load_from_memory(&bytes)
-        .map_err(|e| fail(format!("not a decodable image: {e}")))?;
+    let decoded =
+        image::load_from_memory(&bytes).map_err(|e| fail(format!("not a decodable image: {e}")))?;
     let (w, h) = (input.width as u32, input.height as u32);
-    let scale = f64::max(w as f64 / decoded.width() as f64, h as f64 / decoded.height() as f64);
+    let scale = f64::max(
+        w as f64 / decoded.width() as f64,
+        h as f64 / decoded.height() as f64,
+    );
     let rw = ((decoded.width() as f64 * scale).round() as u32).max(w);
     let rh = ((decoded.height() as f64 * scale).round() as u32).max(h);
-    let resized = decoded
-        .resize_exact(rw, rh, FilterType::Triangle)
-        .crop_imm((rw - w) / 2, (rh - h) / 2, w, h);
+    let resized = decoded.resize_exact(rw, rh, FilterType::Triangle).crop_imm(
+        (rw - w) / 2,
+        (rh - h) / 2,
+        w,
+        h,
+    );
     match input.channels {
         1 => {
             let mut gray = resized.to_luma8().into_raw();
@@ -80,7 +86,9 @@ pub fn load_image(path: &Path, input: &InputSpec) -> Result<Vec<u8>, AppError> {
             }
             Ok(out)
         }
-        c => Err(fail(format!("models with {c} input channels are not supported"))),
+        c => Err(fail(format!(
+            "models with {c} input channels are not supported"
+        ))),
     }
 }
 
@@ -115,7 +123,10 @@ pub fn predict_images(
         .flat_map(|(_, px)| px.iter().map(|&p| f32::from(p) / 255.0))
         .collect();
     let batch = Tensor::<4>::from_data(
-        TensorData::new(values, [images.len(), input.channels, input.height, input.width]),
+        TensorData::new(
+            values,
+            [images.len(), input.channels, input.height, input.width],
+        ),
         device,
     );
     let probs = softmax(network.forward(batch), 1).into_data();

@@ -134,10 +134,7 @@ pub fn download_one(url: &str, dest: &Path, sha256: &str, progress: bool) -> Res
         url: url.to_string(),
         problem,
     };
-    let mut response = agent()
-        .get(url)
-        .call()
-        .map_err(|e| failed(e.to_string()))?;
+    let mut response = agent().get(url).call().map_err(|e| failed(e.to_string()))?;
     let total = response.body().content_length();
     let bar = if progress {
         let bar = ProgressBar::new(total.unwrap_or(0));

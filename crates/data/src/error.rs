@@ -72,7 +72,9 @@ pub enum DataError {
         problem: String,
     },
     /// A downloaded file does not have the published checksum.
-    #[error("downloading {url}: sha256 mismatch (expected {expected}, got {actual}); the file was discarded")]
+    #[error(
+        "downloading {url}: sha256 mismatch (expected {expected}, got {actual}); the file was discarded"
+    )]
     Checksum {
         /// The URL.
         url: String,

@@ -47,14 +47,17 @@ pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
 
 fn header(path: &Path, bytes: &[u8], magic: u32, dims: usize, what: &str) -> Result<Vec<usize>> {
     let header_len = 4 + 4 * dims;
-    if bytes.len() < header_len {
-        return Err(DataError::idx(
+    let truncated = || {
+        DataError::idx(
             path,
             format!(
                 "truncated: {} bytes, shorter than the {header_len}-byte header of an IDX {what} file",
                 bytes.len()
             ),
-        ));
+        )
+    };
+    if bytes.len() < 4 {
+        return Err(truncated());
     }
     let word = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
     let found = word(0);
@@ -68,6 +71,9 @@ fn header(path: &Path, bytes: &[u8], magic: u32, dims: usize, what: &str) -> Res
             path,
             format!("wrong magic number {found}, expected {magic} for an IDX {what} file{hint}"),
         ));
+    }
+    if bytes.len() < header_len {
+        return Err(truncated());
     }
     let shape: Vec<usize> = (0..dims).map(|d| word(4 + 4 * d) as usize).collect();
     let expected = shape
@@ -100,7 +106,10 @@ pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<IdxImages> {
     let shape = header(path, bytes, IMAGES_MAGIC, 3, "image")?;
     let (count, rows, cols) = (shape[0], shape[1], shape[2]);
     if rows == 0 || cols == 0 {
-        return Err(DataError::idx(path, format!("images of size {rows}x{cols}")));
+        return Err(DataError::idx(
+            path,
+            format!("images of size {rows}x{cols}"),
+        ));
     }
     Ok(IdxImages {
         count,

@@ -162,9 +162,14 @@ pub fn parse_csv(source: &str, text: &str, target: &str, task: Task) -> Result<T
             raw_targets
                 .iter()
                 .map(|(line, t)| {
-                    t.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                        fail(format!("line {line}, column `{target}`: `{t}` is not a number"))
-                    })
+                    t.parse::<f32>()
+                        .ok()
+                        .filter(|v| v.is_finite())
+                        .ok_or_else(|| {
+                            fail(format!(
+                                "line {line}, column `{target}`: `{t}` is not a number"
+                            ))
+                        })
                 })
                 .collect::<Result<_>>()?,
         ),

@@ -101,6 +101,10 @@ pub fn find(name: &str) -> Result<&'static ModelEntry, ModelError> {
         .find(|e| e.name == name)
         .ok_or_else(|| ModelError::UnknownModel {
             name: name.to_string(),
-            known: crate::REGISTRY.iter().map(|e| e.name).collect::<Vec<_>>().join(", "),
+            known: crate::REGISTRY
+                .iter()
+                .map(|e| e.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }

@@ -93,7 +93,11 @@ impl fmt::Display for Summary {
         let rule = |c: char| c.to_string().repeat(w0 + w1 + w2);
         writeln!(f, "Model: \"{}\"", self.model)?;
         writeln!(f, "{}", rule('='))?;
-        writeln!(f, "{:<w0$}{:<w1$}{:>w2$}", headers[0], headers[1], headers[2])?;
+        writeln!(
+            f,
+            "{:<w0$}{:<w1$}{:>w2$}",
+            headers[0], headers[1], headers[2]
+        )?;
         writeln!(f, "{}", rule('='))?;
         for (i, r) in rows.iter().enumerate() {
             if i > 0 {

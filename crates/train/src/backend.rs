@@ -48,15 +48,22 @@ impl BackendKind {
     }
 }
 
+/// The wgpu runtime can be set up once per process, so the outcome of the first attempt is
+/// kept and handed out again.
 #[cfg(feature = "wgpu")]
 fn wgpu_device() -> Result<Device, TrainError> {
-    Device::wgpu_options().init().map_err(|e| {
-        TrainError::Backend(format!(
-            "wgpu found no usable adapter ({e}). Install a Vulkan, Metal or DX12 driver \
-             (on Debian/Ubuntu without a GPU: `apt-get install mesa-vulkan-drivers libvulkan1` \
-             for the lavapipe software adapter), or use `--backend flex`."
-        ))
+    static WGPU: std::sync::OnceLock<Result<Device, String>> = std::sync::OnceLock::new();
+    WGPU.get_or_init(|| {
+        Device::wgpu_options().init().map_err(|e| {
+            format!(
+                "wgpu found no usable adapter ({e}). Install a Vulkan, Metal or DX12 driver \
+                 (on Debian/Ubuntu without a GPU: `apt-get install mesa-vulkan-drivers libvulkan1` \
+                 for the lavapipe software adapter), or use `--backend flex`."
+            )
+        })
     })
+    .clone()
+    .map_err(TrainError::Backend)
 }
 
 #[cfg(not(feature = "wgpu"))]

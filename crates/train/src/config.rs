@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use burn::config::Config;
-use burn::optim::{AdamConfig, SgdConfig, momentum::MomentumConfig};
 use burn::optim::ModuleOptimizer;
+use burn::optim::{AdamConfig, SgdConfig, momentum::MomentumConfig};
 use models::{InputSpec, ModelConfig, ModelOptions};
 
 use crate::error::TrainError;
@@ -146,7 +146,10 @@ impl TrainingConfig {
             return bad(format!("--lr must be positive, got {}", self.optimizer.lr));
         }
         if !(0.0..1.0).contains(&self.optimizer.momentum) {
-            return bad(format!("--momentum must be in [0, 1), got {}", self.optimizer.momentum));
+            return bad(format!(
+                "--momentum must be in [0, 1), got {}",
+                self.optimizer.momentum
+            ));
         }
         if self.class_names.len() != self.input.num_classes {
             return bad(format!(
@@ -170,7 +173,10 @@ impl TrainingConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))?;
         Self::load_binary(text.as_bytes()).map_err(|e| {
-            TrainError::Config(format!("{}: not an aprende training config: {e}", path.display()))
+            TrainError::Config(format!(
+                "{}: not an aprende training config: {e}",
+                path.display()
+            ))
         })
     }
 }

@@ -35,7 +35,8 @@ pub fn evaluate(
     for chunk in indices.chunks(batch_size.max(1)) {
         let images = batcher.images(chunk, device);
         let labels: Vec<i64> = chunk.iter().map(|&i| set.labels[i] as i64).collect();
-        let targets = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [chunk.len()]), device);
+        let targets =
+            Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [chunk.len()]), device);
         let logits = network.forward(images);
         let loss = f64::from(cross_entropy(logits.clone(), targets).into_scalar::<f32>());
         loss_sum += loss * chunk.len() as f64;

@@ -91,8 +91,7 @@ pub struct FitOutcome {
 /// logs and checkpoints). The earlier `model.bpk`, `config.json` and `report.json` stay until
 /// this run replaces them.
 fn clear_stale_logs(dir: &Path) -> Result<(), TrainError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
     for sub in ["train", "valid", files::CHECKPOINTS] {
         let path = dir.join(sub);
         if path.exists() {
@@ -105,7 +104,8 @@ fn clear_stale_logs(dir: &Path) -> Result<(), TrainError> {
 }
 
 fn checkpoint_path(dir: &Path, epoch: usize) -> PathBuf {
-    dir.join(files::CHECKPOINTS).join(format!("model-{epoch}.bpk"))
+    dir.join(files::CHECKPOINTS)
+        .join(format!("model-{epoch}.bpk"))
 }
 
 /// The epoch whose weights to keep: the lowest validation loss among the epochs that still
@@ -158,7 +158,8 @@ pub fn fit(
         .metrics((AccuracyMetric::new(), LossMetric::new()))
         .with_default_checkpointers()
         .num_epochs(config.epochs);
-    let renderer = RecordingRenderer::new(options.progress, training.interrupter(), history.clone());
+    let renderer =
+        RecordingRenderer::new(options.progress, training.interrupter(), history.clone());
     training = training.renderer(Box::new(renderer));
     if config.patience > 0 {
         training = training.early_stopping(MetricEarlyStoppingStrategy::new(

@@ -155,23 +155,50 @@ fn run(args: Args) -> Result<()> {
         offline: args.offline,
         progress: true,
     };
-    println!("Loading {dataset} from {}", data_dir.dataset_dir(dataset).display());
+    println!(
+        "Loading {dataset} from {}",
+        data_dir.dataset_dir(dataset).display()
+    );
     let splits = load_image_dataset(dataset, &data_dir, &download)?;
     let optimizer = {
         let b = base.as_ref().map(|c| c.optimizer.clone());
         OptimizerSettings::new()
-            .with_kind(args.optimizer.or(b.as_ref().map(|o| o.kind)).unwrap_or(OptimizerKind::Adam))
+            .with_kind(
+                args.optimizer
+                    .or(b.as_ref().map(|o| o.kind))
+                    .unwrap_or(OptimizerKind::Adam),
+            )
             .with_lr(args.lr.or(b.as_ref().map(|o| o.lr)).unwrap_or(1e-3))
-            .with_momentum(args.momentum.or(b.as_ref().map(|o| o.momentum)).unwrap_or(0.0))
+            .with_momentum(
+                args.momentum
+                    .or(b.as_ref().map(|o| o.momentum))
+                    .unwrap_or(0.0),
+            )
     };
-    let pick = |flag: Option<usize>, saved: Option<usize>, default: usize| flag.or(saved).unwrap_or(default);
-    let config = TrainingConfig::for_data(entry.name, options, dataset.as_str(), &splits.train, optimizer)?
-        .with_epochs(pick(args.epochs, base.as_ref().map(|c| c.epochs), 10))
-        .with_batch_size(pick(args.batch_size, base.as_ref().map(|c| c.batch_size), 64))
-        .with_patience(pick(args.patience, base.as_ref().map(|c| c.patience), 0))
-        .with_workers(pick(args.workers, base.as_ref().map(|c| c.workers), 1))
-        .with_val_split(args.val_split.or(base.as_ref().map(|c| c.val_split)).unwrap_or(0.15))
-        .with_seed(args.seed.or(base.as_ref().map(|c| c.seed)).unwrap_or(42));
+    let pick = |flag: Option<usize>, saved: Option<usize>, default: usize| {
+        flag.or(saved).unwrap_or(default)
+    };
+    let config = TrainingConfig::for_data(
+        entry.name,
+        options,
+        dataset.as_str(),
+        &splits.train,
+        optimizer,
+    )?
+    .with_epochs(pick(args.epochs, base.as_ref().map(|c| c.epochs), 10))
+    .with_batch_size(pick(
+        args.batch_size,
+        base.as_ref().map(|c| c.batch_size),
+        64,
+    ))
+    .with_patience(pick(args.patience, base.as_ref().map(|c| c.patience), 0))
+    .with_workers(pick(args.workers, base.as_ref().map(|c| c.workers), 1))
+    .with_val_split(
+        args.val_split
+            .or(base.as_ref().map(|c| c.val_split))
+            .unwrap_or(0.15),
+    )
+    .with_seed(args.seed.or(base.as_ref().map(|c| c.seed)).unwrap_or(42));
     config.validate()?;
 
     let device = args.backend.device()?;
@@ -194,7 +221,10 @@ fn run(args: Args) -> Result<()> {
         config.optimizer.kind,
         config.optimizer.lr,
         if config.patience > 0 {
-            format!(", early stopping after {} epochs without improvement", config.patience)
+            format!(
+                ", early stopping after {} epochs without improvement",
+                config.patience
+            )
         } else {
             String::new()
         }
@@ -216,7 +246,11 @@ fn run(args: Args) -> Result<()> {
     }
     println!(
         "{} after {} epochs ({:.1} s). Best epoch {}: val_loss {:.4}. Test: loss {:.4}, accuracy {:.4}",
-        if r.stopped_early { "Stopped early" } else { "Done" },
+        if r.stopped_early {
+            "Stopped early"
+        } else {
+            "Done"
+        },
         r.epochs_run,
         r.train_seconds,
         r.best_epoch,

@@ -45,7 +45,11 @@ pub struct ClassificationMetrics {
 }
 
 fn ratio(num: usize, den: usize) -> f64 {
-    if den == 0 { 0.0 } else { num as f64 / den as f64 }
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
 }
 
 fn f1(precision: f64, recall: f64) -> f64 {

@@ -99,7 +99,11 @@ impl RecordingRenderer {
         }
     }
 
-    fn record(split: &mut HashMap<String, Mean>, names: &HashMap<MetricId, MetricName>, state: &MetricState) {
+    fn record(
+        split: &mut HashMap<String, Mean>,
+        names: &HashMap<MetricId, MetricName>,
+        state: &MetricState,
+    ) {
         if let MetricState::Numeric(entry, Some(value)) = state {
             let name = name_of(names, entry);
             split.entry(name).or_default().add(value);

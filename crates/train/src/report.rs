@@ -98,7 +98,8 @@ impl Report {
 
     /// Reads a report.
     pub fn load(path: &Path) -> Result<Self, TrainError> {
-        let bytes = std::fs::read(path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| TrainError::Io(format!("{}: not a report: {e}", path.display())))
     }
