@@ -5,10 +5,12 @@
 //! - [`data`]: datasets (MNIST, Fashion-MNIST), downloads, splits, batching;
 //! - [`models`]: architectures and their registry, Keras-style summaries;
 //! - [`train`]: the training run, backends, reports;
+//! - [`report`]: the pictures of a run's report;
 //! - [`app`]: prediction with a trained run.
 
 pub use app;
 pub use burn;
 pub use data;
 pub use models;
+pub use report;
 pub use train;

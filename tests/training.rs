@@ -118,6 +118,30 @@ fn early_stopping_stops_and_keeps_the_best_epoch() {
         assert!(json["history"][0].get(key).is_some(), "history lacks {key}");
     }
 
+    // The human-facing report files are there and the pictures are PNGs.
+    for name in ["confusion.csv", "summary.txt", "report.md"] {
+        assert!(dir.path().join(name).is_file(), "{name} missing");
+    }
+    for name in ["confusion.png", "curves.png", "mistakes.png"] {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    for needle in [
+        "confusion.png",
+        "curves.png",
+        "mistakes.png",
+        "| macro avg |",
+        "Total params: 203,530",
+    ] {
+        assert!(md.contains(needle), "report.md lacks {needle}:\n{md}");
+    }
+    let per_class = &report.classification.per_class;
+    assert_eq!(per_class.len(), 10);
+    assert_eq!(per_class.iter().map(|c| c.support).sum::<usize>(), 200);
+    assert!((report.classification.accuracy - report.test.accuracy).abs() < 1e-12);
+
     // model.bpk reproduces the best epoch's validation loss.
     let (loaded_config, network) = load_run(dir.path(), &device).unwrap();
     assert_eq!(loaded_config.model.name(), "mlp");

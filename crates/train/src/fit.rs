@@ -16,9 +16,11 @@ use data::batch::IndexDataset;
 use data::{ImageBatcher, ImageSet, ImageSplits, StratifiedSplit, stratified_split};
 use models::Network;
 
+use crate::artifacts::{ClassificationReport, write_classification_report};
 use crate::config::TrainingConfig;
 use crate::error::TrainError;
 use crate::evaluate::evaluate;
+use crate::metrics::ConfusionMatrix;
 use crate::model::Classifier;
 use crate::renderer::{ProgressMode, RecordingRenderer};
 use crate::report::{EpochRecord, Report, SplitSizes};
@@ -206,7 +208,13 @@ pub fn fit(
     };
 
     let test_indices: Vec<usize> = (0..data.test.len()).collect();
-    let test = evaluate(&network, data.test.clone(), &test_indices, 512, device).metrics;
+    let evaluation = evaluate(&network, data.test.clone(), &test_indices, 512, device);
+    let classification = ConfusionMatrix::new(
+        &data.test.class_names,
+        &data.test.labels,
+        &evaluation.predictions,
+    )
+    .metrics();
 
     let report = Report {
         model: config.model.name().to_string(),
@@ -219,12 +227,25 @@ pub fn fit(
         stopped_early: epochs_run < config.epochs && result.interrupted.is_none(),
         examples: data.sizes(),
         history,
-        test,
+        test: evaluation.metrics,
+        classification,
         train_seconds,
     };
     save_network(&network, &dir.join(files::MODEL))?;
     config.save_atomic(&dir.join(files::CONFIG))?;
     report.save(&dir.join(files::REPORT))?;
+    write_classification_report(
+        dir,
+        &ClassificationReport {
+            title: format!("{} on {}", report.model, report.dataset),
+            training: Some(&report),
+            split: "test",
+            metrics: report.test,
+            classification: &report.classification,
+            summary: &network.summary(),
+            examples: Some((&data.test, &test_indices, &evaluation.predictions)),
+        },
+    )?;
     Ok(FitOutcome { network, report })
 }
 

@@ -3,6 +3,7 @@
 //!
 //! [`fit`] is the whole run; the `train` binary is its command line.
 
+pub mod artifacts;
 pub mod backend;
 pub mod config;
 pub mod error;
@@ -18,6 +19,7 @@ pub use config::{OptimizerKind, OptimizerSettings, TrainingConfig};
 pub use error::TrainError;
 pub use evaluate::{Evaluation, evaluate};
 pub use fit::{FitOptions, FitOutcome, TrainingData, fit, load_network, load_run};
+pub use metrics::{ClassMetrics, ClassificationMetrics, ConfusionMatrix};
 pub use model::Classifier;
 pub use renderer::ProgressMode;
 pub use report::{EpochRecord, Report, SplitMetrics};

@@ -73,6 +73,9 @@ pub struct Report {
     pub history: Vec<EpochRecord>,
     /// The best epoch's model on the test split.
     pub test: SplitMetrics,
+    /// Per-class precision, recall, F1 and support on the test split, their averages and
+    /// the confusion matrix.
+    pub classification: crate::metrics::ClassificationMetrics,
     /// Wall time of training (all epochs, without data loading and test evaluation).
     pub train_seconds: f64,
 }
@@ -102,6 +105,20 @@ impl Report {
             std::fs::read(path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| TrainError::Io(format!("{}: not a report: {e}", path.display())))
+    }
+
+    /// The per-epoch series, for plotting.
+    pub fn curves(&self) -> report::Curves {
+        let h = &self.history;
+        report::Curves {
+            epochs: h.iter().map(|r| r.epoch).collect(),
+            train_loss: h.iter().map(|r| r.train_loss).collect(),
+            val_loss: h.iter().map(|r| r.val_loss).collect(),
+            train_accuracy: h.iter().map(|r| r.train_accuracy).collect(),
+            val_accuracy: h.iter().map(|r| r.val_accuracy).collect(),
+            best_epoch: self.best_epoch,
+            stopped_at: self.stopped_early.then_some(self.epochs_run),
+        }
     }
 
     /// The record of the best epoch.
