@@ -1,7 +1,9 @@
-//! Using a trained aprende model: load a run, turn images into the model's input, predict.
+//! Using a trained aprende model: predict classes of image files, evaluate on any split.
 
+pub mod evaluate;
 pub mod predict;
 
+pub use evaluate::{EvalSplit, EvaluateOptions, EvaluationReport, evaluate_run};
 pub use predict::{
     AppError, PredictOutcome, Prediction, ScoredClass, load_image, predict_files, predict_images,
 };

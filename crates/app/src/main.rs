@@ -1,13 +1,15 @@
 //! `app`: use a trained aprende model.
 //!
 //! `cargo run --release -p app -- predict --run artifacts/mnist-mlp digit.png`
+//! `cargo run --release -p app -- evaluate --run artifacts/mnist-mlp --split valid`
 
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::Result;
-use app::predict_files;
+use app::{EvalSplit, EvaluateOptions, evaluate_run, predict_files};
 use clap::{Parser, Subcommand};
+use data::{DataDir, DownloadOptions};
 use train::BackendKind;
 
 /// Use a model trained with `train`.
@@ -34,6 +36,30 @@ enum Command {
         /// Print one JSON object per line: {"path", "top": [{"class", "probability"}]}.
         #[arg(long)]
         json: bool,
+        /// Compute backend: flex, ndarray, wgpu, cuda.
+        #[arg(long, default_value = "flex", value_parser = BackendKind::from_str)]
+        backend: BackendKind,
+    },
+    /// Recompute the metrics and report files of a saved model on a dataset split.
+    Evaluate {
+        /// The run's artifact directory.
+        #[arg(long)]
+        run: PathBuf,
+        /// Dataset to evaluate on [default: the run's]
+        #[arg(long)]
+        dataset: Option<String>,
+        /// Split: test, valid (the run's validation part) or train
+        #[arg(long, default_value = "test", value_parser = EvalSplit::from_str)]
+        split: EvalSplit,
+        /// Data directory (else $APRENDE_DATA_DIR, else ~/.cache/aprende/data)
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Never download missing data files
+        #[arg(long)]
+        offline: bool,
+        /// Where to write [default: RUN/eval-DATASET-SPLIT]
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Compute backend: flex, ndarray, wgpu, cuda.
         #[arg(long, default_value = "flex", value_parser = BackendKind::from_str)]
         backend: BackendKind,
@@ -79,6 +105,42 @@ fn run(cli: Cli) -> Result<bool> {
                 }
             }
             Ok(outcome.failures.is_empty())
+        }
+        Command::Evaluate {
+            run,
+            dataset,
+            split,
+            data_dir,
+            offline,
+            out,
+            backend,
+        } => {
+            let device = backend.device()?;
+            let options = EvaluateOptions {
+                dataset,
+                split,
+                data_dir: DataDir::resolve(data_dir.as_deref()),
+                download: DownloadOptions {
+                    mirrors: None,
+                    offline,
+                    progress: true,
+                },
+                out,
+            };
+            let (report, out) = evaluate_run(&run, &options, &device)?;
+            let c = &report.classification;
+            println!(
+                "{} on {} ({}): loss {:.4}, accuracy {:.4}, macro F1 {:.4}, weighted F1 {:.4}",
+                report.model,
+                report.dataset,
+                split.as_str(),
+                report.metrics.loss,
+                report.metrics.accuracy,
+                c.macro_avg.f1,
+                c.weighted_avg.f1
+            );
+            println!("Report in {}", out.join("report.md").display());
+            Ok(true)
         }
     }
 }

@@ -64,6 +64,8 @@ fn panel(
     chart
         .configure_mesh()
         .x_desc("epoch")
+        .x_labels(last.min(12))
+        .x_label_formatter(&|x| format!("{}", x.round() as i64))
         .y_desc(title)
         .label_style((font::FAMILY, 13))
         .axis_desc_style((font::FAMILY, 14))

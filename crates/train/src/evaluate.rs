@@ -7,7 +7,7 @@ use burn::prelude::*;
 use data::{ImageBatcher, ImageSet};
 use models::Network;
 
-use crate::model::cross_entropy;
+use crate::model::cross_entropy_per_example;
 use crate::report::SplitMetrics;
 
 /// The outcome of [`evaluate`].
@@ -38,8 +38,11 @@ pub fn evaluate(
         let targets =
             Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [chunk.len()]), device);
         let logits = network.forward(images);
-        let loss = f64::from(cross_entropy(logits.clone(), targets).into_scalar::<f32>());
-        loss_sum += loss * chunk.len() as f64;
+        loss_sum += f64::from(
+            cross_entropy_per_example(logits.clone(), targets)
+                .sum()
+                .into_scalar::<f32>(),
+        );
         let predicted = logits.argmax(1).into_data();
         for (p, &l) in predicted.iter::<i64>().zip(&labels) {
             correct += usize::from(p == l);

@@ -150,7 +150,7 @@ pub fn fit(
         .set_device(device.clone())
         .build(IndexDataset::new(data.split.train.clone()));
     let valid_loader = DataLoaderBuilder::new(ImageBatcher::new(data.train.clone()))
-        .batch_size(config.batch_size.max(256))
+        .batch_size(config.batch_size)
         .num_workers(config.workers)
         .set_device(device.clone())
         .build(IndexDataset::new(data.split.valid.clone()));

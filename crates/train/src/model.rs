@@ -1,8 +1,8 @@
 //! The training wrapper around a [`Network`]: cross-entropy loss and burn-train's step traits.
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
 use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
 use data::ImageBatch;
 use models::Network;
@@ -15,19 +15,26 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// Logits, loss and targets of a batch.
+    /// Logits, per-example losses and targets of a batch.
+    ///
+    /// The loss handed to burn-train's metrics is the `[batch]` tensor of per-example losses,
+    /// so that its epoch mean is weighted by batch size (a last, smaller batch counts for its
+    /// examples, not as much as a full one) and equals the mean over the examples.
     pub fn forward_classification(&self, batch: ImageBatch) -> ClassificationOutput {
         let logits = self.network.forward(batch.images);
-        let loss = cross_entropy(logits.clone(), batch.targets.clone());
+        let loss = cross_entropy_per_example(logits.clone(), batch.targets.clone());
         ClassificationOutput::new(loss, logits, batch.targets)
     }
 }
 
-/// Mean cross-entropy of `logits` `[batch, classes]` against class indices `targets`.
-pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-    CrossEntropyLossConfig::new()
-        .init(&logits.device())
-        .forward(logits, targets)
+/// Cross-entropy of each row of `logits` `[batch, classes]` against its class index.
+pub fn cross_entropy_per_example(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let [n, _] = logits.dims();
+    let log_probs = log_softmax(logits, 1);
+    log_probs
+        .gather(1, targets.reshape([n, 1]))
+        .reshape([n])
+        .neg()
 }
 
 impl TrainStep for Classifier {
@@ -36,7 +43,7 @@ impl TrainStep for Classifier {
 
     fn step(&self, batch: ImageBatch) -> TrainOutput<ClassificationOutput> {
         let item = self.forward_classification(batch);
-        TrainOutput::new(self, item.loss.backward(), item)
+        TrainOutput::new(self, item.loss.clone().mean().backward(), item)
     }
 }
 

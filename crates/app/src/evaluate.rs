@@ -1,0 +1,163 @@
+//! `app evaluate`: recompute a saved model's metrics and report files on any split.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use burn::prelude::*;
+use data::{DataDir, DatasetName, DownloadOptions, ImageSet, load_image_dataset, stratified_split};
+use serde::Serialize;
+use train::artifacts::{ClassificationReport, write_classification_report};
+use train::{
+    ClassificationMetrics, ConfusionMatrix, Report, SplitMetrics, TrainError, evaluate, load_run,
+};
+
+use crate::predict::AppError;
+
+/// Which part of a dataset to evaluate on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvalSplit {
+    /// The held-out test split.
+    Test,
+    /// The validation part of the training split (the run's seed and fraction).
+    Valid,
+    /// The training part of the training split.
+    Train,
+}
+
+impl FromStr for EvalSplit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "test" => Ok(EvalSplit::Test),
+            "valid" | "validation" => Ok(EvalSplit::Valid),
+            "train" => Ok(EvalSplit::Train),
+            _ => Err(format!("unknown split `{s}` (test, valid, train)")),
+        }
+    }
+}
+
+impl EvalSplit {
+    /// The name used in file names and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvalSplit::Test => "test",
+            EvalSplit::Valid => "valid",
+            EvalSplit::Train => "train",
+        }
+    }
+}
+
+/// What `evaluation.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvaluationReport {
+    /// Registry name of the model.
+    pub model: String,
+    /// Dataset evaluated on.
+    pub dataset: String,
+    /// Split evaluated on.
+    pub split: EvalSplit,
+    /// Loss and accuracy.
+    pub metrics: SplitMetrics,
+    /// Per-class metrics and confusion matrix.
+    pub classification: ClassificationMetrics,
+}
+
+/// Where and on what to evaluate.
+#[derive(Debug, Clone)]
+pub struct EvaluateOptions {
+    /// Dataset name; `None` uses the run's.
+    pub dataset: Option<String>,
+    /// Split.
+    pub split: EvalSplit,
+    /// Data directory.
+    pub data_dir: DataDir,
+    /// How missing files are fetched.
+    pub download: DownloadOptions,
+    /// Output folder; `None` writes to `RUN/eval-DATASET-SPLIT`.
+    pub out: Option<PathBuf>,
+}
+
+/// Evaluates the run in `run_dir` and writes `evaluation.json` and the report files.
+/// Returns the report and the folder written to.
+pub fn evaluate_run(
+    run_dir: &Path,
+    options: &EvaluateOptions,
+    device: &Device,
+) -> Result<(EvaluationReport, PathBuf), AppError> {
+    let (config, network) = load_run(run_dir, device)?;
+    let dataset_name = options
+        .dataset
+        .clone()
+        .unwrap_or_else(|| config.dataset.clone());
+    let dataset = DatasetName::from_str(&dataset_name).map_err(TrainError::from)?;
+    let splits = load_image_dataset(dataset, &options.data_dir, &options.download)
+        .map_err(TrainError::from)?;
+    check_fits(&splits.test, &config.input, &dataset_name)?;
+    let (set, indices): (ImageSet, Vec<usize>) = match options.split {
+        EvalSplit::Test => {
+            let n = splits.test.len();
+            (splits.test, (0..n).collect())
+        }
+        split => {
+            let parts = stratified_split(&splits.train.labels, config.val_split, config.seed)
+                .map_err(TrainError::from)?;
+            let idx = if split == EvalSplit::Valid {
+                parts.valid
+            } else {
+                parts.train
+            };
+            (splits.train, idx)
+        }
+    };
+    let set = std::sync::Arc::new(set);
+    let evaluation = evaluate(&network, set.clone(), &indices, 512, device);
+    let targets: Vec<usize> = indices.iter().map(|&i| set.labels[i]).collect();
+    let classification =
+        ConfusionMatrix::new(&config.class_names, &targets, &evaluation.predictions).metrics();
+    let report = EvaluationReport {
+        model: config.model.name().to_string(),
+        dataset: dataset_name.clone(),
+        split: options.split,
+        metrics: evaluation.metrics,
+        classification,
+    };
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| run_dir.join(format!("eval-{dataset_name}-{}", options.split.as_str())));
+    let json = serde_json::to_vec_pretty(&report).map_err(|e| TrainError::Io(e.to_string()))?;
+    data::fsutil::write_atomic(&out.join("evaluation.json"), &json).map_err(TrainError::from)?;
+    let training = Report::load(&run_dir.join(train::fit::files::REPORT)).ok();
+    write_classification_report(
+        &out,
+        &ClassificationReport {
+            title: format!(
+                "{} on {} ({} split)",
+                report.model,
+                dataset_name,
+                options.split.as_str()
+            ),
+            training: training.as_ref(),
+            split: options.split.as_str(),
+            metrics: report.metrics,
+            classification: &report.classification,
+            summary: &network.summary(),
+            examples: Some((&set, &indices, &evaluation.predictions)),
+        },
+    )?;
+    Ok((report, out))
+}
+
+fn check_fits(set: &ImageSet, input: &models::InputSpec, dataset: &str) -> Result<(), AppError> {
+    let shape = (set.channels, set.height, set.width, set.num_classes());
+    let expected = (input.channels, input.height, input.width, input.num_classes);
+    if shape != expected {
+        return Err(AppError::Train(TrainError::Config(format!(
+            "{dataset} has {}x{}x{} inputs and {} classes, but the model takes {}x{}x{} and {} classes",
+            shape.0, shape.1, shape.2, shape.3, expected.0, expected.1, expected.2, expected.3
+        ))));
+    }
+    Ok(())
+}
