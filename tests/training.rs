@@ -145,7 +145,14 @@ fn early_stopping_stops_and_keeps_the_best_epoch() {
     // model.bpk reproduces the best epoch's validation loss.
     let (loaded_config, network) = load_run(dir.path(), &device).unwrap();
     assert_eq!(loaded_config.model.name(), "mlp");
-    let eval = evaluate(&network, data.train.clone(), &data.split.valid, 64, &device);
+    let eval = evaluate(
+        &network,
+        data.train.clone(),
+        &data.split.valid,
+        None,
+        64,
+        &device,
+    );
     let diff = (eval.metrics.loss - best.val_loss).abs();
     assert!(
         diff < 1e-4 * best.val_loss.max(1.0),
@@ -155,7 +162,7 @@ fn early_stopping_stops_and_keeps_the_best_epoch() {
     );
     // ... and the test metrics in the report are this model's.
     let test_idx: Vec<usize> = (0..data.test.len()).collect();
-    let test = evaluate(&network, data.test.clone(), &test_idx, 64, &device);
+    let test = evaluate(&network, data.test.clone(), &test_idx, None, 64, &device);
     assert!((test.metrics.accuracy - report.test.accuracy).abs() < 1e-9);
 }
 
@@ -195,7 +202,7 @@ fn predict_reads_images_of_any_size_and_reports_unreadable_ones() {
     for i in 0..4 {
         // Upscaled to 56x56, dark ink on a light background, as a user's scan would be.
         let digit = image::GrayImage::from_fn(56, 56, |x, y| {
-            image::Luma([255 - mnist.test.image(i)[(y / 2 * 28 + x / 2) as usize]])
+            image::Luma([255 - mnist.test.image(i).unwrap()[(y / 2 * 28 + x / 2) as usize]])
         });
         let path = images.path().join(format!("digit{i}.png"));
         digit.save(&path).unwrap();

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use burn::prelude::*;
-use data::{DataDir, DatasetName, DownloadOptions, ImageSet, load_image_dataset, stratified_split};
+use data::{DataDir, DatasetSpec, DownloadOptions, ImageSet, LoadOptions, stratified_split};
 use serde::Serialize;
 use train::artifacts::{ClassificationReport, write_classification_report};
 use train::{
@@ -91,8 +91,15 @@ pub fn evaluate_run(
         .dataset
         .clone()
         .unwrap_or_else(|| config.dataset.clone());
-    let dataset = DatasetName::from_str(&dataset_name).map_err(TrainError::from)?;
-    let splits = load_image_dataset(dataset, &options.data_dir, &options.download)
+    let dataset = DatasetSpec::from_str(&dataset_name).map_err(TrainError::from)?;
+    let splits = dataset
+        .load(&LoadOptions {
+            data_dir: options.data_dir.clone(),
+            download: options.download.clone(),
+            target: config.target.clone(),
+            test_split: config.test_split,
+            seed: config.seed,
+        })
         .map_err(TrainError::from)?;
     check_fits(&splits.test, &config.input, &dataset_name)?;
     let (set, indices): (ImageSet, Vec<usize>) = match options.split {
@@ -112,7 +119,14 @@ pub fn evaluate_run(
         }
     };
     let set = std::sync::Arc::new(set);
-    let evaluation = evaluate(&network, set.clone(), &indices, 512, device);
+    let evaluation = evaluate(
+        &network,
+        set.clone(),
+        &indices,
+        config.normalization.as_ref(),
+        512,
+        device,
+    );
     let targets: Vec<usize> = indices.iter().map(|&i| set.labels[i]).collect();
     let classification =
         ConfusionMatrix::new(&config.class_names, &targets, &evaluation.predictions).metrics();
@@ -123,10 +137,13 @@ pub fn evaluate_run(
         metrics: evaluation.metrics,
         classification,
     };
-    let out = options
-        .out
-        .clone()
-        .unwrap_or_else(|| run_dir.join(format!("eval-{dataset_name}-{}", options.split.as_str())));
+    let out = options.out.clone().unwrap_or_else(|| {
+        run_dir.join(format!(
+            "eval-{}-{}",
+            dataset.short_name(),
+            options.split.as_str()
+        ))
+    });
     let json = serde_json::to_vec_pretty(&report).map_err(|e| TrainError::Io(e.to_string()))?;
     data::fsutil::write_atomic(&out.join("evaluation.json"), &json).map_err(TrainError::from)?;
     let training = Report::load(&run_dir.join(train::fit::files::REPORT)).ok();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::Result;
-use app::{EvalSplit, EvaluateOptions, evaluate_run, predict_files};
+use app::{EvalSplit, EvaluateOptions, ScoredClass, evaluate_run, predict_files, predict_rows};
 use clap::{Parser, Subcommand};
 use data::{DataDir, DownloadOptions};
 use train::BackendKind;
@@ -22,14 +22,17 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Print the most probable classes of each image (PNG, JPEG or BMP, any size).
+    /// Print the most probable classes of each image (PNG, JPEG or BMP, any size) or table row.
     Predict {
         /// The run's artifact directory (holds config.json and model.bpk).
         #[arg(long)]
         run: PathBuf,
         /// Images to classify.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "values")]
         images: Vec<PathBuf>,
+        /// A table row to classify, comma-separated feature values (repeat for more rows).
+        #[arg(long, value_parser = parse_row)]
+        values: Vec<Row>,
         /// How many classes to show per image.
         #[arg(long, default_value_t = 3)]
         top: usize,
@@ -66,6 +69,29 @@ enum Command {
     },
 }
 
+/// One `--values` row.
+#[derive(Debug, Clone)]
+struct Row(Vec<f32>);
+
+fn parse_row(s: &str) -> Result<Row, String> {
+    s.split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f32>()
+                .map_err(|_| format!("`{v}` is not a number"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Row)
+}
+
+fn format_top(top: &[ScoredClass]) -> String {
+    let classes: Vec<String> = top
+        .iter()
+        .map(|c| format!("{} ({:.1}%)", c.class, 100.0 * c.probability))
+        .collect();
+    classes.join(", ")
+}
+
 fn main() {
     match run(Cli::parse()) {
         Ok(true) => {}
@@ -83,11 +109,25 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Predict {
             run,
             images,
+            values,
             top,
             json,
             backend,
         } => {
             let device = backend.device()?;
+            if !values.is_empty() {
+                let rows: Vec<Vec<f32>> = values.into_iter().map(|r| r.0).collect();
+                for p in predict_rows(&run, &rows, top, &device)? {
+                    if json {
+                        println!("{}", serde_json::to_string(&p)?);
+                    } else {
+                        println!("{:?}: {}", p.values, format_top(&p.top));
+                    }
+                }
+                if images.is_empty() {
+                    return Ok(true);
+                }
+            }
             let outcome = predict_files(&run, &images, top, &device)?;
             for failure in &outcome.failures {
                 eprintln!("error: {failure}");
@@ -96,12 +136,7 @@ fn run(cli: Cli) -> Result<bool> {
                 if json {
                     println!("{}", serde_json::to_string(&p)?);
                 } else {
-                    let classes: Vec<String> = p
-                        .top
-                        .iter()
-                        .map(|c| format!("{} ({:.1}%)", c.class, 100.0 * c.probability))
-                        .collect();
-                    println!("{}: {}", p.path, classes.join(", "));
+                    println!("{}: {}", p.path, format_top(&p.top));
                 }
             }
             Ok(outcome.failures.is_empty())

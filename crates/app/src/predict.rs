@@ -7,6 +7,7 @@ use burn::tensor::activation::softmax;
 use image::imageops::FilterType;
 use models::{InputSpec, Network};
 use serde::Serialize;
+use train::TrainingConfig;
 
 /// What can go wrong when predicting.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,9 @@ pub enum AppError {
     /// Loading the run failed.
     #[error(transparent)]
     Train(#[from] train::TrainError),
+    /// The input does not fit the model.
+    #[error("{0}")]
+    Input(String),
     /// An image could not be read or decoded.
     #[error("{path}: {problem}")]
     Image {
@@ -106,50 +110,56 @@ fn border_mean(gray: &[u8], width: usize, height: usize) -> f64 {
     sum / n.max(1.0)
 }
 
-/// Predicts the `top_k` classes of each prepared image (`load_image`'s output).
-pub fn predict_images(
+/// The `top_k` classes of each example, given as floats of the model's input shape (pixels
+/// scaled to `[0, 1]`, or raw feature values); the run's normalization is applied here.
+pub fn predict_examples(
     network: &Network,
-    input: &InputSpec,
-    class_names: &[String],
-    images: &[(String, Vec<u8>)],
+    config: &TrainingConfig,
+    examples: &[Vec<f32>],
     top_k: usize,
     device: &Device,
-) -> Vec<Prediction> {
-    if images.is_empty() {
+) -> Vec<Vec<ScoredClass>> {
+    if examples.is_empty() {
         return Vec::new();
     }
-    let values: Vec<f32> = images
-        .iter()
-        .flat_map(|(_, px)| px.iter().map(|&p| f32::from(p) / 255.0))
-        .collect();
+    let input = &config.input;
+    let mut values = Vec::with_capacity(examples.len() * input.flat_len());
+    for example in examples {
+        let start = values.len();
+        values.extend_from_slice(example);
+        if let Some(norm) = &config.normalization {
+            norm.apply(&mut values[start..]);
+        }
+    }
     let batch = Tensor::<4>::from_data(
         TensorData::new(
             values,
-            [images.len(), input.channels, input.height, input.width],
+            [examples.len(), input.channels, input.height, input.width],
         ),
         device,
     );
-    let probs = softmax(network.forward(batch), 1).into_data();
-    let probs: Vec<f32> = probs.iter::<f32>().collect();
+    let probs: Vec<f32> = softmax(network.forward(batch), 1)
+        .into_data()
+        .iter::<f32>()
+        .collect();
     let k = input.num_classes;
-    images
-        .iter()
-        .enumerate()
-        .map(|(i, (path, _))| {
+    (0..examples.len())
+        .map(|i| {
             let row = &probs[i * k..(i + 1) * k];
             let mut order: Vec<usize> = (0..k).collect();
             order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
-            Prediction {
-                path: path.clone(),
-                top: order
-                    .into_iter()
-                    .take(top_k.max(1))
-                    .map(|c| ScoredClass {
-                        class: class_names.get(c).cloned().unwrap_or_else(|| c.to_string()),
-                        probability: f64::from(row[c]),
-                    })
-                    .collect(),
-            }
+            order
+                .into_iter()
+                .take(top_k.max(1))
+                .map(|c| ScoredClass {
+                    class: config
+                        .class_names
+                        .get(c)
+                        .cloned()
+                        .unwrap_or_else(|| c.to_string()),
+                    probability: f64::from(row[c]),
+                })
+                .collect()
         })
         .collect()
 }
@@ -173,24 +183,73 @@ pub fn predict_files(
     device: &Device,
 ) -> Result<PredictOutcome, AppError> {
     let (config, network) = train::load_run(run_dir, device)?;
-    let mut prepared = Vec::new();
+    if config.input.height == 1 && config.input.width == 1 {
+        return Err(AppError::Input(format!(
+            "{} is a model of table rows ({} features): use --values",
+            run_dir.display(),
+            config.input.channels
+        )));
+    }
+    let mut names = Vec::new();
+    let mut examples = Vec::new();
     let mut failures = Vec::new();
     for path in paths {
         match load_image(path, &config.input) {
-            Ok(pixels) => prepared.push((path.display().to_string(), pixels)),
+            Ok(pixels) => {
+                names.push(path.display().to_string());
+                examples.push(pixels.iter().map(|&p| f32::from(p) / 255.0).collect());
+            }
             Err(e) => failures.push(e),
         }
     }
-    let predictions = predict_images(
-        &network,
-        &config.input,
-        &config.class_names,
-        &prepared,
-        top_k,
-        device,
-    );
+    let predictions = predict_examples(&network, &config, &examples, top_k, device)
+        .into_iter()
+        .zip(names)
+        .map(|(top, path)| Prediction { path, top })
+        .collect();
     Ok(PredictOutcome {
         predictions,
         failures,
     })
+}
+
+/// The prediction for one table row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowPrediction {
+    /// The row's feature values, as given.
+    pub values: Vec<f32>,
+    /// The most probable classes, most probable first.
+    pub top: Vec<ScoredClass>,
+}
+
+/// Loads the run in `run_dir` (a model of table rows) and predicts each row of `rows`.
+pub fn predict_rows(
+    run_dir: &Path,
+    rows: &[Vec<f32>],
+    top_k: usize,
+    device: &Device,
+) -> Result<Vec<RowPrediction>, AppError> {
+    let (config, network) = train::load_run(run_dir, device)?;
+    let features = config.input.flat_len();
+    if config.input.height != 1 || config.input.width != 1 {
+        return Err(AppError::Input(format!(
+            "{} is an image model: give image files, not --values",
+            run_dir.display()
+        )));
+    }
+    if let Some(row) = rows.iter().find(|r| r.len() != features) {
+        return Err(AppError::Input(format!(
+            "--values {:?} has {} values; the model takes {features}",
+            row,
+            row.len()
+        )));
+    }
+    Ok(predict_examples(&network, &config, rows, top_k, device)
+        .into_iter()
+        .zip(rows)
+        .map(|(top, values)| RowPrediction {
+            values: values.clone(),
+            top,
+        })
+        .collect())
 }

@@ -7,7 +7,7 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use burn::prelude::*;
 
-use crate::images::ImageSet;
+use crate::images::{ImageSet, Normalization};
 
 /// A batch of images and their class indices.
 #[derive(Clone, Debug)]
@@ -22,20 +22,36 @@ pub struct ImageBatch {
 #[derive(Clone, Debug)]
 pub struct ImageBatcher {
     set: Arc<ImageSet>,
+    normalization: Option<Normalization>,
 }
 
 impl ImageBatcher {
     /// A batcher over `set`; items are indices into it.
     pub fn new(set: Arc<ImageSet>) -> Self {
-        Self { set }
+        Self {
+            set,
+            normalization: None,
+        }
     }
 
-    /// The images at `indices` as one `[B, C, H, W]` tensor scaled to `[0, 1]`.
+    /// Standardises every example with `normalization` (after scaling pixels to `[0, 1]`).
+    pub fn with_normalization(mut self, normalization: Option<Normalization>) -> Self {
+        self.normalization = normalization;
+        self
+    }
+
+    /// The examples at `indices` as one `[B, C, H, W]` tensor (pixels scaled to `[0, 1]`,
+    /// then normalised if a normalization is set).
     pub fn images(&self, indices: &[usize], device: &Device) -> Tensor<4> {
         let set = &self.set;
-        let mut values = Vec::with_capacity(indices.len() * set.image_len());
+        let n = set.example_len();
+        let mut values = Vec::with_capacity(indices.len() * n);
         for &i in indices {
-            values.extend(set.image(i).iter().map(|&p| f32::from(p) / 255.0));
+            let start = values.len();
+            set.write_scaled(i, &mut values);
+            if let Some(norm) = &self.normalization {
+                norm.apply(&mut values[start..start + n]);
+            }
         }
         let shape = [indices.len(), set.channels, set.height, set.width];
         Tensor::from_data(TensorData::new(values, shape), device)

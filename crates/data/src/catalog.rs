@@ -8,7 +8,7 @@ use std::str::FromStr;
 use crate::download::{self, DownloadOptions};
 use crate::error::{DataError, Result};
 use crate::idx;
-use crate::images::{ImageSet, ImageSplits};
+use crate::images::{ImageSet, ImageSplits, Values};
 
 /// A dataset of 28x28 grayscale IDX images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -222,7 +222,7 @@ pub fn load_image_dataset(
             channels: 1,
             height: imgs.rows,
             width: imgs.cols,
-            pixels: imgs.pixels,
+            values: Values::U8(imgs.pixels),
             labels: labs.into_iter().map(usize::from).collect(),
             class_names: classes.clone(),
         })

@@ -1,7 +1,9 @@
 //! Datasets for aprende.
 //!
 //! - [`idx`]: the IDX format of MNIST and Fashion-MNIST (gzip or raw), strictly validated.
-//! - [`catalog`]: the datasets aprende knows by name, their files, checksums and mirrors.
+//! - [`catalog`]: the IDX datasets, their files, checksums and mirrors.
+//! - [`source`]: every dataset `--dataset` names (IDX sets, Iris, CSV tables).
+//! - [`tabular`]: strict CSV reading.
 //! - [`download`]: fetching missing files over HTTP(S), verified by sha256 and written atomically.
 //! - [`images`]: an in-memory image classification set (`u8` pixels, `[N, C, H, W]`).
 //! - [`split`]: a seeded, stratified train/validation split.
@@ -16,6 +18,7 @@ pub mod error;
 pub mod fsutil;
 pub mod idx;
 pub mod images;
+pub mod source;
 pub mod split;
 pub mod tabular;
 
@@ -23,5 +26,6 @@ pub use batch::{ImageBatch, ImageBatcher};
 pub use catalog::{DataDir, DatasetName, load_image_dataset};
 pub use download::{DownloadOptions, ensure_files};
 pub use error::DataError;
-pub use images::{ImageSet, ImageSplits};
+pub use images::{ImageSet, ImageSplits, Normalization, Values};
+pub use source::{DatasetSpec, LoadOptions};
 pub use split::{StratifiedSplit, stratified_split};

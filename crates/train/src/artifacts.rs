@@ -93,15 +93,17 @@ pub fn write_classification_report(
             .zip(predictions)
             .filter(|(i, p)| set.labels[**i] != **p)
             .take(MISTAKES_SHOWN)
-            .map(|(&i, &p)| GridImage {
-                pixels: set.image(i).to_vec(),
-                channels: set.channels,
-                height: set.height,
-                width: set.width,
-                caption: format!(
-                    "true: {}\npred: {}",
-                    set.class_names[set.labels[i]], set.class_names[p]
-                ),
+            .filter_map(|(&i, &p)| {
+                Some(GridImage {
+                    pixels: set.image(i)?.to_vec(),
+                    channels: set.channels,
+                    height: set.height,
+                    width: set.width,
+                    caption: format!(
+                        "true: {}\npred: {}",
+                        set.class_names[set.labels[i]], set.class_names[p]
+                    ),
+                })
             })
             .collect();
         mistakes_shown = mistakes.len();

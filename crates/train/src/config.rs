@@ -71,7 +71,7 @@ pub struct TrainingConfig {
     pub model: ModelConfig,
     /// The command-line options the model was built from.
     pub model_options: ModelOptions,
-    /// Dataset name (`mnist`, `fashion-mnist`).
+    /// Dataset (`mnist`, `fashion-mnist`, `iris`, `csv:PATH`).
     pub dataset: String,
     /// Shape of the inputs and number of classes.
     pub input: InputSpec,
@@ -97,6 +97,16 @@ pub struct TrainingConfig {
     /// Data-loading worker threads.
     #[config(default = 1)]
     pub workers: usize,
+    /// Per-channel standardisation of the inputs (fitted on the training part; tables get one,
+    /// MNIST-style images are only scaled to `[0, 1]`).
+    #[config(default = "None")]
+    pub normalization: Option<data::Normalization>,
+    /// The target column of a table.
+    #[config(default = "None")]
+    pub target: Option<String>,
+    /// Fraction of a table held out as its test split.
+    #[config(default = 0.2)]
+    pub test_split: f64,
 }
 
 impl TrainingConfig {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use burn::module::Module;
 use burn::prelude::*;
-use data::{ImageBatcher, ImageSet};
+use data::{ImageBatcher, ImageSet, Normalization};
 use models::Network;
 
 use crate::model::cross_entropy_per_example;
@@ -19,16 +19,18 @@ pub struct Evaluation {
     pub predictions: Vec<usize>,
 }
 
-/// Evaluates `network` (in inference mode) on the images of `set` at `indices`.
+/// Evaluates `network` (in inference mode) on the examples of `set` at `indices`, normalised
+/// as in training.
 pub fn evaluate(
     network: &Network,
     set: Arc<ImageSet>,
     indices: &[usize],
+    normalization: Option<&Normalization>,
     batch_size: usize,
     device: &Device,
 ) -> Evaluation {
     let network = network.valid();
-    let batcher = ImageBatcher::new(set.clone());
+    let batcher = ImageBatcher::new(set.clone()).with_normalization(normalization.cloned());
     let mut loss_sum = 0.0f64;
     let mut correct = 0usize;
     let mut predictions = Vec::with_capacity(indices.len());

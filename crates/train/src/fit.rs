@@ -143,13 +143,15 @@ pub fn fit(
     let network = config.model.init(&device.clone().autodiff());
     let params = network.num_params();
 
-    let train_loader = DataLoaderBuilder::new(ImageBatcher::new(data.train.clone()))
+    let batcher =
+        ImageBatcher::new(data.train.clone()).with_normalization(config.normalization.clone());
+    let train_loader = DataLoaderBuilder::new(batcher.clone())
         .batch_size(config.batch_size)
         .shuffle(config.seed)
         .num_workers(config.workers)
         .set_device(device.clone())
         .build(IndexDataset::new(data.split.train.clone()));
-    let valid_loader = DataLoaderBuilder::new(ImageBatcher::new(data.train.clone()))
+    let valid_loader = DataLoaderBuilder::new(batcher)
         .batch_size(config.batch_size)
         .num_workers(config.workers)
         .set_device(device.clone())
@@ -208,7 +210,14 @@ pub fn fit(
     };
 
     let test_indices: Vec<usize> = (0..data.test.len()).collect();
-    let evaluation = evaluate(&network, data.test.clone(), &test_indices, 512, device);
+    let evaluation = evaluate(
+        &network,
+        data.test.clone(),
+        &test_indices,
+        config.normalization.as_ref(),
+        512,
+        device,
+    );
     let classification = ConfusionMatrix::new(
         &data.test.class_names,
         &data.test.labels,

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use data::{DataDir, DatasetName, DownloadOptions, load_image_dataset};
+use data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions, Normalization};
 use models::{ActivationKind, ModelOptions};
 use train::{
     BackendKind, FitOptions, OptimizerKind, OptimizerSettings, ProgressMode, TrainingConfig,
@@ -25,9 +25,15 @@ struct Args {
     /// Architecture (see the list below) [default: mlp]
     #[arg(long)]
     model: Option<String>,
-    /// Dataset: mnist or fashion-mnist [default: mnist]
+    /// Dataset: mnist, fashion-mnist, iris (embedded) or csv:PATH [default: mnist]
     #[arg(long)]
     dataset: Option<String>,
+    /// The column a CSV table's model predicts (its distinct values are the classes)
+    #[arg(long)]
+    target: Option<String>,
+    /// Fraction of a table held out (stratified, seeded) as its test split [default: 0.2]
+    #[arg(long)]
+    test_split: Option<f64>,
     /// Maximum number of epochs [default: 10]
     #[arg(long)]
     epochs: Option<usize>,
@@ -127,7 +133,16 @@ fn run(args: Args) -> Result<()> {
         .clone()
         .or_else(|| base.as_ref().map(|c| c.dataset.clone()))
         .unwrap_or_else(|| "mnist".into());
-    let dataset = DatasetName::from_str(&dataset_name)?;
+    let dataset = DatasetSpec::from_str(&dataset_name)?;
+    let seed = args.seed.or(base.as_ref().map(|c| c.seed)).unwrap_or(42);
+    let target = args
+        .target
+        .clone()
+        .or(base.as_ref().and_then(|c| c.target.clone()));
+    let test_split = args
+        .test_split
+        .or(base.as_ref().map(|c| c.test_split))
+        .unwrap_or(0.2);
     let model_name = args
         .model
         .clone()
@@ -155,11 +170,22 @@ fn run(args: Args) -> Result<()> {
         offline: args.offline,
         progress: true,
     };
-    println!(
-        "Loading {dataset} from {}",
-        data_dir.dataset_dir(dataset).display()
-    );
-    let splits = load_image_dataset(dataset, &data_dir, &download)?;
+    match &dataset {
+        DatasetSpec::Idx(name) => {
+            println!(
+                "Loading {dataset} from {}",
+                data_dir.dataset_dir(*name).display()
+            )
+        }
+        _ => println!("Loading {dataset}"),
+    }
+    let splits = dataset.load(&LoadOptions {
+        data_dir,
+        download,
+        target: target.clone(),
+        test_split,
+        seed,
+    })?;
     let optimizer = {
         let b = base.as_ref().map(|c| c.optimizer.clone());
         OptimizerSettings::new()
@@ -181,7 +207,7 @@ fn run(args: Args) -> Result<()> {
     let config = TrainingConfig::for_data(
         entry.name,
         options,
-        dataset.as_str(),
+        &dataset.to_string(),
         &splits.train,
         optimizer,
     )?
@@ -198,16 +224,23 @@ fn run(args: Args) -> Result<()> {
             .or(base.as_ref().map(|c| c.val_split))
             .unwrap_or(0.15),
     )
-    .with_seed(args.seed.or(base.as_ref().map(|c| c.seed)).unwrap_or(42));
+    .with_seed(seed)
+    .with_target(target)
+    .with_test_split(test_split);
     config.validate()?;
 
     let device = args.backend.device()?;
     let data = TrainingData::new(splits, config.val_split, config.seed)?;
+    // Tables are standardised with statistics of the training part only.
+    let config = if dataset.is_table() {
+        config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)))
+    } else {
+        config
+    };
     let sizes = data.sizes();
-    let artifact_dir = args
-        .artifact_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("artifacts").join(format!("{dataset}-{}", entry.name)));
+    let artifact_dir = args.artifact_dir.clone().unwrap_or_else(|| {
+        PathBuf::from("artifacts").join(format!("{}-{}", dataset.short_name(), entry.name))
+    });
 
     print!("{}", config.model.init(&device).summary());
     println!(

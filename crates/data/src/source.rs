@@ -1,0 +1,151 @@
+//! Every dataset aprende can train on, by the name `--dataset` takes: the IDX image sets
+//! (`mnist`, `fashion-mnist`), the embedded Iris table (`iris`) and any CSV table
+//! (`csv:PATH`, with `--target COLUMN`).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::catalog::{DataDir, DatasetName, load_image_dataset};
+use crate::download::DownloadOptions;
+use crate::error::{DataError, Result};
+use crate::images::{ImageSet, ImageSplits, Values};
+use crate::split::stratified_split;
+use crate::tabular::{Table, TableTarget, Task, parse_csv, read_csv_file};
+
+/// The Iris data set (Fisher, 1936; UCI), 150 rows, embedded in the binary.
+pub const IRIS_CSV: &str = include_str!("../assets/iris.csv");
+
+/// A dataset named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatasetSpec {
+    /// MNIST or Fashion-MNIST.
+    Idx(DatasetName),
+    /// Iris: embedded, or `DATA_DIR/iris/iris.csv` when that file exists.
+    Iris,
+    /// A CSV file with a header row.
+    Csv(PathBuf),
+}
+
+impl FromStr for DatasetSpec {
+    type Err = DataError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        if s == "iris" {
+            return Ok(DatasetSpec::Iris);
+        }
+        if let Some(path) = s.strip_prefix("csv:") {
+            if path.is_empty() {
+                return Err(DataError::Invalid(
+                    "`csv:` needs a path, e.g. csv:houses.csv".into(),
+                ));
+            }
+            return Ok(DatasetSpec::Csv(PathBuf::from(path)));
+        }
+        DatasetName::from_str(s).map(DatasetSpec::Idx).map_err(|_| {
+            DataError::Invalid(format!(
+                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, iris, csv:PATH"
+            ))
+        })
+    }
+}
+
+impl fmt::Display for DatasetSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatasetSpec::Idx(name) => write!(f, "{name}"),
+            DatasetSpec::Iris => f.write_str("iris"),
+            DatasetSpec::Csv(path) => write!(f, "csv:{}", path.display()),
+        }
+    }
+}
+
+/// How to load a dataset.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Where datasets live.
+    pub data_dir: DataDir,
+    /// How missing files are fetched.
+    pub download: DownloadOptions,
+    /// The target column of a table (`species` for Iris).
+    pub target: Option<String>,
+    /// Fraction of a table held out as its test split (tables have none of their own).
+    pub test_split: f64,
+    /// Seed of that split.
+    pub seed: u64,
+}
+
+impl DatasetSpec {
+    /// Whether this is tabular data (whose features aprende standardises).
+    pub fn is_table(&self) -> bool {
+        !matches!(self, DatasetSpec::Idx(_))
+    }
+
+    /// A short name for artifact folders (`mnist`, `iris`, `houses`).
+    pub fn short_name(&self) -> String {
+        match self {
+            DatasetSpec::Csv(path) => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "csv".into()),
+            other => other.to_string(),
+        }
+    }
+
+    /// Loads the train and test splits.
+    pub fn load(&self, options: &LoadOptions) -> Result<ImageSplits> {
+        match self {
+            DatasetSpec::Idx(name) => {
+                load_image_dataset(*name, &options.data_dir, &options.download)
+            }
+            DatasetSpec::Iris => {
+                let target = options.target.as_deref().unwrap_or("species");
+                let file = options.data_dir.0.join("iris").join("iris.csv");
+                let table = if file.is_file() {
+                    read_csv_file(&file, target, Task::Classification)?
+                } else {
+                    parse_csv("embedded iris.csv", IRIS_CSV, target, Task::Classification)?
+                };
+                split_table(table, options)
+            }
+            DatasetSpec::Csv(path) => {
+                let target = options.target.as_deref().ok_or_else(|| {
+                    DataError::Invalid(format!(
+                        "{}: say which column to predict with --target COLUMN",
+                        path.display()
+                    ))
+                })?;
+                split_table(read_csv_file(path, target, Task::Classification)?, options)
+            }
+        }
+    }
+}
+
+/// A classification table as examples of `[features, 1, 1]`, split into train and test
+/// (stratified, seeded).
+fn split_table(table: Table, options: &LoadOptions) -> Result<ImageSplits> {
+    let TableTarget::Classes { labels, names } = table.target else {
+        return Err(DataError::Invalid(
+            "regression targets are not supported yet".into(),
+        ));
+    };
+    let set = ImageSet {
+        channels: table.feature_names.len(),
+        height: 1,
+        width: 1,
+        values: Values::F32(table.features),
+        labels,
+        class_names: names,
+    };
+    if !(options.test_split > 0.0 && options.test_split < 1.0) {
+        return Err(DataError::Invalid(format!(
+            "--test-split must be in (0, 1) for tables, got {}",
+            options.test_split
+        )));
+    }
+    let parts = stratified_split(&set.labels, options.test_split, options.seed)?;
+    Ok(ImageSplits {
+        train: set.subset(&parts.train),
+        test: set.subset(&parts.valid),
+    })
+}
