@@ -60,7 +60,7 @@ fn the_same_training_lowers_the_loss_and_beats_chance_on_every_backend() {
             "{kind}: loss did not fall: {h:?}"
         );
         assert!(h[3].val_loss < h[0].val_loss, "{kind}: {h:?}");
-        let acc = outcome.report.test.accuracy;
+        let acc = outcome.report.test.accuracy.unwrap();
         assert!(acc > 0.6, "{kind}: test accuracy {acc} (chance is 0.1)");
         assert_eq!(outcome.report.backend, kind.to_string());
     }

@@ -85,6 +85,7 @@ fn iris(test_split: f64, seed: u64) -> aprende::data::ImageSplits {
             target: None,
             test_split,
             seed,
+            task: Task::Classification,
         })
         .unwrap()
 }
@@ -167,7 +168,7 @@ fn an_iris_mlp_learns_and_predicts_rows() {
     )
     .unwrap();
     assert!(
-        outcome.report.test.accuracy >= 0.9,
+        outcome.report.test.accuracy.unwrap() >= 0.9,
         "{:?}",
         outcome.report.test
     );
@@ -182,11 +183,149 @@ fn an_iris_mlp_learns_and_predicts_rows() {
 
     let rows = vec![vec![5.1, 3.5, 1.4, 0.2], vec![6.7, 3.0, 5.2, 2.3]];
     let predictions = predict_rows(dir.path(), &rows, 2, &device).unwrap();
-    assert_eq!(predictions[0].top[0].class, "setosa");
-    assert_eq!(predictions[1].top[0].class, "virginica");
+    assert_eq!(predictions[0].top.as_ref().unwrap()[0].class, "setosa");
+    assert_eq!(predictions[1].top.as_ref().unwrap()[0].class, "virginica");
+    assert_eq!(predictions[0].prediction, None);
     assert_eq!(predictions[1].values, rows[1]);
     let err = predict_rows(dir.path(), &[vec![1.0, 2.0]], 2, &device)
         .unwrap_err()
         .to_string();
     assert!(err.contains("2 values") && err.contains("takes 4"), "{err}");
+}
+
+#[test]
+fn regression_metrics_match_hand_computation() {
+    let m = aprende::train::regression_metrics(&[1.0, 2.0, 3.0, 4.0], &[1.5, 2.0, 2.0, 4.0]);
+    assert!((m.loss - (0.25 + 0.0 + 1.0 + 0.0) / 4.0).abs() < 1e-12);
+    assert!((m.mae.unwrap() - 1.5 / 4.0).abs() < 1e-12);
+    // SS_tot = 2.25 + 0.25 + 0.25 + 2.25 = 5; SS_res = 1.25.
+    assert!((m.r2.unwrap() - (1.0 - 1.25 / 5.0)).abs() < 1e-12);
+    assert_eq!(m.accuracy, None);
+    // A constant truth: R^2 is 1 for a perfect fit, 0 otherwise (never NaN).
+    assert_eq!(
+        aprende::train::regression_metrics(&[2.0, 2.0], &[2.0, 2.0]).r2,
+        Some(1.0)
+    );
+    assert_eq!(
+        aprende::train::regression_metrics(&[2.0, 2.0], &[1.0, 2.0]).r2,
+        Some(0.0)
+    );
+}
+
+fn fit_quietly(
+    config: &TrainingConfig,
+    data: &TrainingData,
+    dir: &std::path::Path,
+) -> aprende::train::Report {
+    fit(
+        config,
+        data,
+        &Device::flex(),
+        &FitOptions {
+            artifact_dir: dir.to_path_buf(),
+            backend: "flex".into(),
+            progress: ProgressMode::Quiet,
+        },
+    )
+    .unwrap()
+    .report
+}
+
+/// The course's first program: one dense unit, SGD, MSE, 500 epochs on y = 2x - 1.
+#[test]
+fn one_neuron_learns_the_line() {
+    let empty = tempfile::tempdir().unwrap();
+    let splits = DatasetSpec::Line
+        .load(&LoadOptions {
+            data_dir: DataDir(empty.path().to_path_buf()),
+            download: DownloadOptions::default(),
+            target: None,
+            test_split: 0.2,
+            seed: 42,
+            task: Task::Regression,
+        })
+        .unwrap();
+    let options = ModelOptions {
+        hidden: vec![],
+        activation: ActivationKind::Relu,
+        dropout: 0.0,
+    };
+    let optimizer = OptimizerSettings::new()
+        .with_kind(aprende::train::OptimizerKind::Sgd)
+        .with_lr(0.01);
+    let config = TrainingConfig::for_data("mlp", options, "line", &splits.train, optimizer)
+        .unwrap()
+        .with_epochs(500)
+        .with_task(Task::Regression);
+    assert_eq!(config.input.num_classes, 1);
+    let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
+    let config =
+        config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)));
+    let dir = tempfile::tempdir().unwrap();
+    let report = fit_quietly(&config, &data, dir.path());
+    assert_eq!(report.params, 2);
+    assert!(report.test.r2.unwrap() > 0.9999, "{:?}", report.test);
+    let rows = vec![vec![10.0]];
+    let prediction = predict_rows(dir.path(), &rows, 1, &Device::flex()).unwrap()[0]
+        .prediction
+        .unwrap();
+    assert!(
+        (prediction - 19.0).abs() < 0.02,
+        "predicted {prediction} for x = 10"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert!(json["test"]["mae"].is_number() && json["test"]["r2"].is_number());
+    assert!(json.get("classification").is_none());
+    let png = std::fs::read(dir.path().join("predictions.png")).unwrap();
+    let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
+    assert_eq!((img.width(), img.height()), (560, 560));
+}
+
+#[test]
+fn a_csv_regression_learns_a_linear_target() {
+    // price = 3 * size + 10 * rooms + 5, on a grid of 100 houses.
+    let mut text = String::from("size,rooms,price\n");
+    for i in 0..100 {
+        let (size, rooms) = (20 + i, 1 + i % 5);
+        text.push_str(&format!("{size},{rooms},{}\n", 3 * size + 10 * rooms + 5));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("houses.csv");
+    std::fs::write(&path, text).unwrap();
+    let spec: DatasetSpec = format!("csv:{}", path.display()).parse().unwrap();
+    let splits = spec
+        .load(&LoadOptions {
+            data_dir: DataDir(dir.path().to_path_buf()),
+            download: DownloadOptions::default(),
+            target: Some("price".into()),
+            test_split: 0.2,
+            seed: 1,
+            task: Task::Regression,
+        })
+        .unwrap();
+    assert_eq!((splits.train.len(), splits.test.len()), (80, 20));
+    let options = ModelOptions {
+        hidden: vec![],
+        activation: ActivationKind::Relu,
+        dropout: 0.0,
+    };
+    let config = TrainingConfig::for_data(
+        "mlp",
+        options,
+        "houses",
+        &splits.train,
+        OptimizerSettings::new().with_lr(0.5),
+    )
+    .unwrap()
+    .with_epochs(300)
+    .with_batch_size(16)
+    .with_task(Task::Regression);
+    let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
+    let config =
+        config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)));
+    let run = tempfile::tempdir().unwrap();
+    let report = fit_quietly(&config, &data, run.path());
+    assert!(report.test.r2.unwrap() > 0.99, "{:?}", report.test);
+    assert!(report.history[0].train_accuracy.is_none());
 }

@@ -60,8 +60,9 @@ pub struct EvaluationReport {
     pub split: EvalSplit,
     /// Loss and accuracy.
     pub metrics: SplitMetrics,
-    /// Per-class metrics and confusion matrix.
-    pub classification: ClassificationMetrics,
+    /// Per-class metrics and confusion matrix (classification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classification: Option<ClassificationMetrics>,
 }
 
 /// Where and on what to evaluate.
@@ -99,6 +100,7 @@ pub fn evaluate_run(
             target: config.target.clone(),
             test_split: config.test_split,
             seed: config.seed,
+            task: config.task,
         })
         .map_err(TrainError::from)?;
     check_fits(&splits.test, &config.input, &dataset_name)?;
@@ -128,8 +130,9 @@ pub fn evaluate_run(
         device,
     );
     let targets: Vec<usize> = indices.iter().map(|&i| set.labels[i]).collect();
-    let classification =
-        ConfusionMatrix::new(&config.class_names, &targets, &evaluation.predictions).metrics();
+    let classification = (!set.is_regression()).then(|| {
+        ConfusionMatrix::new(&config.class_names, &targets, &evaluation.predictions).metrics()
+    });
     let report = EvaluationReport {
         model: config.model.name().to_string(),
         dataset: dataset_name.clone(),
@@ -146,6 +149,17 @@ pub fn evaluate_run(
     });
     let json = serde_json::to_vec_pretty(&report).map_err(|e| TrainError::Io(e.to_string()))?;
     data::fsutil::write_atomic(&out.join("evaluation.json"), &json).map_err(TrainError::from)?;
+    let Some(classification) = &report.classification else {
+        let truth: Vec<f64> = indices
+            .iter()
+            .map(|&i| f64::from(set.targets.as_ref().map_or(0.0, |t| t[i])))
+            .collect();
+        let predicted: Vec<f64> = evaluation.values.iter().map(|&v| f64::from(v)).collect();
+        let png = report::scatter_png(&truth, &predicted, "predictions")
+            .map_err(|e| TrainError::Io(e.to_string()))?;
+        data::fsutil::write_atomic(&out.join("predictions.png"), &png).map_err(TrainError::from)?;
+        return Ok((report, out));
+    };
     let training = Report::load(&run_dir.join(train::fit::files::REPORT)).ok();
     write_classification_report(
         &out,
@@ -159,7 +173,7 @@ pub fn evaluate_run(
             training: training.as_ref(),
             split: options.split.as_str(),
             metrics: report.metrics,
-            classification: &report.classification,
+            classification,
             summary: &network.summary(),
             examples: Some((&set, &indices, &evaluation.predictions)),
         },

@@ -121,7 +121,11 @@ fn run(cli: Cli) -> Result<bool> {
                     if json {
                         println!("{}", serde_json::to_string(&p)?);
                     } else {
-                        println!("{:?}: {}", p.values, format_top(&p.top));
+                        match (&p.top, p.prediction) {
+                            (Some(top), _) => println!("{:?}: {}", p.values, format_top(top)),
+                            (None, Some(y)) => println!("{:?}: {y}", p.values),
+                            (None, None) => {}
+                        }
                     }
                 }
                 if images.is_empty() {
@@ -163,18 +167,29 @@ fn run(cli: Cli) -> Result<bool> {
                 out,
             };
             let (report, out) = evaluate_run(&run, &options, &device)?;
-            let c = &report.classification;
+            let m = &report.metrics;
+            let scores = match &report.classification {
+                Some(c) => format!(
+                    "loss {:.4}, accuracy {:.4}, macro F1 {:.4}, weighted F1 {:.4}",
+                    m.loss,
+                    m.accuracy.unwrap_or(f64::NAN),
+                    c.macro_avg.f1,
+                    c.weighted_avg.f1
+                ),
+                None => format!(
+                    "MSE {:.6}, MAE {:.6}, R^2 {:.6}",
+                    m.loss,
+                    m.mae.unwrap_or(f64::NAN),
+                    m.r2.unwrap_or(f64::NAN)
+                ),
+            };
             println!(
-                "{} on {} ({}): loss {:.4}, accuracy {:.4}, macro F1 {:.4}, weighted F1 {:.4}",
+                "{} on {} ({}): {scores}",
                 report.model,
                 report.dataset,
-                split.as_str(),
-                report.metrics.loss,
-                report.metrics.accuracy,
-                c.macro_avg.f1,
-                c.weighted_avg.f1
+                split.as_str()
             );
-            println!("Report in {}", out.join("report.md").display());
+            println!("Results in {}", out.display());
             Ok(true)
         }
     }

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use data::tabular::Task;
 use image::imageops::FilterType;
 use models::{InputSpec, Network};
 use serde::Serialize;
@@ -119,29 +120,27 @@ pub fn predict_examples(
     top_k: usize,
     device: &Device,
 ) -> Vec<Vec<ScoredClass>> {
-    if examples.is_empty() {
-        return Vec::new();
-    }
     let input = &config.input;
-    let mut values = Vec::with_capacity(examples.len() * input.flat_len());
-    for example in examples {
-        let start = values.len();
-        values.extend_from_slice(example);
-        if let Some(norm) = &config.normalization {
-            norm.apply(&mut values[start..]);
-        }
-    }
-    let batch = Tensor::<4>::from_data(
-        TensorData::new(
-            values,
-            [examples.len(), input.channels, input.height, input.width],
-        ),
+    let logits = train::forward_examples(
+        network,
+        input,
+        config.normalization.as_ref(),
+        examples,
         device,
     );
-    let probs: Vec<f32> = softmax(network.forward(batch), 1)
-        .into_data()
-        .iter::<f32>()
-        .collect();
+    if logits.is_empty() {
+        return Vec::new();
+    }
+    let probs: Vec<f32> = softmax(
+        Tensor::<2>::from_data(
+            TensorData::new(logits, [examples.len(), input.num_classes]),
+            device,
+        ),
+        1,
+    )
+    .into_data()
+    .iter::<f32>()
+    .collect();
     let k = input.num_classes;
     (0..examples.len())
         .map(|i| {
@@ -218,8 +217,12 @@ pub fn predict_files(
 pub struct RowPrediction {
     /// The row's feature values, as given.
     pub values: Vec<f32>,
-    /// The most probable classes, most probable first.
-    pub top: Vec<ScoredClass>,
+    /// The most probable classes, most probable first (classification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top: Option<Vec<ScoredClass>>,
+    /// The predicted value (regression).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction: Option<f64>,
 }
 
 /// Loads the run in `run_dir` (a model of table rows) and predicts each row of `rows`.
@@ -244,12 +247,31 @@ pub fn predict_rows(
             row.len()
         )));
     }
+    if config.task == Task::Regression {
+        let outputs = train::forward_examples(
+            &network,
+            &config.input,
+            config.normalization.as_ref(),
+            rows,
+            device,
+        );
+        return Ok(rows
+            .iter()
+            .zip(outputs)
+            .map(|(values, y)| RowPrediction {
+                values: values.clone(),
+                top: None,
+                prediction: Some(f64::from(y)),
+            })
+            .collect());
+    }
     Ok(predict_examples(&network, &config, rows, top_k, device)
         .into_iter()
         .zip(rows)
         .map(|(top, values)| RowPrediction {
             values: values.clone(),
-            top,
+            top: Some(top),
+            prediction: None,
         })
         .collect())
 }

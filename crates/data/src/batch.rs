@@ -14,8 +14,10 @@ use crate::images::{ImageSet, Normalization};
 pub struct ImageBatch {
     /// `[batch, channels, height, width]`, pixels scaled to `[0, 1]`.
     pub images: Tensor<4>,
-    /// `[batch]` class indices.
+    /// `[batch]` class indices (all 0 for regression).
     pub targets: Tensor<1, Int>,
+    /// `[batch, 1]` regression targets (`None` for classification).
+    pub values: Option<Tensor<2>>,
 }
 
 /// Turns lists of image indices into [`ImageBatch`]es.
@@ -62,9 +64,14 @@ impl Batcher<usize, ImageBatch> for ImageBatcher {
     fn batch(&self, items: Vec<usize>, device: &Device) -> ImageBatch {
         let labels: Vec<i64> = items.iter().map(|&i| self.set.labels[i] as i64).collect();
         let n = labels.len();
+        let values = self.set.targets.as_ref().map(|t| {
+            let v: Vec<f32> = items.iter().map(|&i| t[i]).collect();
+            Tensor::from_data(TensorData::new(v, [n, 1]), device)
+        });
         ImageBatch {
             images: self.images(&items, device),
             targets: Tensor::from_data(TensorData::new(labels, [n]), device),
+            values,
         }
     }
 }

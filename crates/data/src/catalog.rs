@@ -225,6 +225,7 @@ pub fn load_image_dataset(
             values: Values::U8(imgs.pixels),
             labels: labs.into_iter().map(usize::from).collect(),
             class_names: classes.clone(),
+            targets: None,
         })
     };
     let train = load(path(0)?, path(1)?)?;

@@ -26,8 +26,11 @@ pub struct ImageSet {
     pub values: Values,
     /// The class index of each example.
     pub labels: Vec<usize>,
-    /// The name of each class, indexed by label.
+    /// The name of each class, indexed by label. A regression set has one, its target's name.
     pub class_names: Vec<String>,
+    /// Regression targets, one per example (`None` for classification). A regression set's
+    /// labels are all 0: one pseudo-class, so that splits are plain seeded random splits.
+    pub targets: Option<Vec<f32>>,
 }
 
 /// The train and test splits of a dataset.
@@ -105,7 +108,12 @@ impl ImageSet {
         self.labels.is_empty()
     }
 
-    /// Number of classes.
+    /// Whether the targets are numbers to predict rather than classes.
+    pub fn is_regression(&self) -> bool {
+        self.targets.is_some()
+    }
+
+    /// Number of classes (1 for regression: the one output).
     pub fn num_classes(&self) -> usize {
         self.class_names.len()
     }
@@ -158,6 +166,10 @@ impl ImageSet {
             values,
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             class_names: self.class_names.clone(),
+            targets: self
+                .targets
+                .as_ref()
+                .map(|t| indices.iter().map(|&i| t[i]).collect()),
             ..*self
         }
     }

@@ -25,6 +25,8 @@ pub enum DatasetSpec {
     Iris,
     /// A CSV file with a header row.
     Csv(PathBuf),
+    /// The course's first program: y = 2x - 1 at x = -1, 0, 1, 2, 3, 4 (regression).
+    Line,
 }
 
 impl FromStr for DatasetSpec {
@@ -33,6 +35,9 @@ impl FromStr for DatasetSpec {
     fn from_str(s: &str) -> Result<Self> {
         if s == "iris" {
             return Ok(DatasetSpec::Iris);
+        }
+        if s == "line" {
+            return Ok(DatasetSpec::Line);
         }
         if let Some(path) = s.strip_prefix("csv:") {
             if path.is_empty() {
@@ -44,7 +49,7 @@ impl FromStr for DatasetSpec {
         }
         DatasetName::from_str(s).map(DatasetSpec::Idx).map_err(|_| {
             DataError::Invalid(format!(
-                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, iris, csv:PATH"
+                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, iris, line, csv:PATH"
             ))
         })
     }
@@ -55,6 +60,7 @@ impl fmt::Display for DatasetSpec {
         match self {
             DatasetSpec::Idx(name) => write!(f, "{name}"),
             DatasetSpec::Iris => f.write_str("iris"),
+            DatasetSpec::Line => f.write_str("line"),
             DatasetSpec::Csv(path) => write!(f, "csv:{}", path.display()),
         }
     }
@@ -73,6 +79,8 @@ pub struct LoadOptions {
     pub test_split: f64,
     /// Seed of that split.
     pub seed: u64,
+    /// Whether a CSV table's target is a class or a number.
+    pub task: Task,
 }
 
 impl DatasetSpec {
@@ -115,19 +123,38 @@ impl DatasetSpec {
                         path.display()
                     ))
                 })?;
-                split_table(read_csv_file(path, target, Task::Classification)?, options)
+                split_table(read_csv_file(path, target, options.task)?, options)
+            }
+            DatasetSpec::Line => {
+                let xs = [-1.0f32, 0.0, 1.0, 2.0, 3.0, 4.0];
+                let ys: Vec<f32> = xs.iter().map(|x| 2.0 * x - 1.0).collect();
+                let set = ImageSet {
+                    channels: 1,
+                    height: 1,
+                    width: 1,
+                    values: Values::F32(xs.to_vec()),
+                    labels: vec![0; xs.len()],
+                    class_names: vec!["y".into()],
+                    targets: Some(ys),
+                };
+                // Six points are all there is: train on all of them, as the course does, and
+                // report on the same points.
+                Ok(ImageSplits {
+                    train: set.clone(),
+                    test: set,
+                })
             }
         }
     }
 }
 
-/// A classification table as examples of `[features, 1, 1]`, split into train and test
+/// A table as examples of `[features, 1, 1]`, split into train and test
 /// (stratified, seeded).
 fn split_table(table: Table, options: &LoadOptions) -> Result<ImageSplits> {
-    let TableTarget::Classes { labels, names } = table.target else {
-        return Err(DataError::Invalid(
-            "regression targets are not supported yet".into(),
-        ));
+    let n = table.len();
+    let (labels, class_names, targets) = match table.target {
+        TableTarget::Classes { labels, names } => (labels, names, None),
+        TableTarget::Values(values) => (vec![0; n], vec![table.target_name.clone()], Some(values)),
     };
     let set = ImageSet {
         channels: table.feature_names.len(),
@@ -135,7 +162,8 @@ fn split_table(table: Table, options: &LoadOptions) -> Result<ImageSplits> {
         width: 1,
         values: Values::F32(table.features),
         labels,
-        class_names: names,
+        class_names,
+        targets,
     };
     if !(options.test_split > 0.0 && options.test_split < 1.0) {
         return Err(DataError::Invalid(format!(

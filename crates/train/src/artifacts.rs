@@ -26,6 +26,8 @@ pub mod files {
     pub const SUMMARY_TXT: &str = "summary.txt";
     /// Misclassified examples.
     pub const MISTAKES_PNG: &str = "mistakes.png";
+    /// Predicted against true values (regression).
+    pub const PREDICTIONS_PNG: &str = "predictions.png";
     /// The report tying everything together.
     pub const REPORT_MD: &str = "report.md";
 }
@@ -132,12 +134,71 @@ pub fn write_classification_report(
     Ok(written)
 }
 
+/// Writes the report files of a regression run: `curves.png` (loss), `predictions.png`,
+/// `summary.txt` and `report.md`.
+pub fn write_regression_report(
+    dir: &Path,
+    training: &Report,
+    summary: &Summary,
+    truth: &[f32],
+    predicted: &[f32],
+) -> Result<(), TrainError> {
+    let curves = report::curves_png(&training.curves()).map_err(png)?;
+    write_atomic(&dir.join(files::CURVES_PNG), &curves).map_err(io)?;
+    let t: Vec<f64> = truth.iter().map(|&v| f64::from(v)).collect();
+    let p: Vec<f64> = predicted.iter().map(|&v| f64::from(v)).collect();
+    let scatter = report::scatter_png(&t, &p, "test predictions").map_err(png)?;
+    write_atomic(&dir.join(files::PREDICTIONS_PNG), &scatter).map_err(io)?;
+    write_atomic(
+        &dir.join(files::SUMMARY_TXT),
+        summary.to_string().as_bytes(),
+    )
+    .map_err(io)?;
+    let m = &training.test;
+    let mut md = String::new();
+    let _ = writeln!(md, "# {} on {}\n", training.model, training.dataset);
+    let _ = writeln!(md, "| test metric | value |\n| --- | --- |");
+    let _ = writeln!(md, "| MSE | {:.6} |", m.loss);
+    let _ = writeln!(md, "| MAE | {:.6} |", m.mae.unwrap_or(f64::NAN));
+    let _ = writeln!(md, "| R^2 | {:.6} |", m.r2.unwrap_or(f64::NAN));
+    let _ = writeln!(md, "| examples | {} |", truth.len());
+    let _ = writeln!(
+        md,
+        "\n{} epochs in {:.1} s on `{}`, best epoch {}{}.\n",
+        training.epochs_run,
+        training.train_seconds,
+        training.backend,
+        training.best_epoch,
+        if training.stopped_early {
+            ", stopped early"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        md,
+        "## Learning curves\n\n![loss per epoch]({})\n",
+        files::CURVES_PNG
+    );
+    let _ = writeln!(
+        md,
+        "## Predictions\n\n![predicted against true]({})\n",
+        files::PREDICTIONS_PNG
+    );
+    let _ = writeln!(md, "## Model\n\n```text\n{summary}```");
+    write_atomic(&dir.join(files::REPORT_MD), md.as_bytes()).map_err(io)
+}
+
 fn markdown(r: &ClassificationReport<'_>, mistakes_shown: usize) -> String {
     let c = r.classification;
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", r.title);
     let _ = writeln!(md, "| {} metric | value |\n| --- | --- |", r.split);
-    let _ = writeln!(md, "| accuracy | {:.4} |", r.metrics.accuracy);
+    let _ = writeln!(
+        md,
+        "| accuracy | {:.4} |",
+        r.metrics.accuracy.unwrap_or(f64::NAN)
+    );
     let _ = writeln!(md, "| loss | {:.4} |", r.metrics.loss);
     let _ = writeln!(
         md,

@@ -107,6 +107,9 @@ pub struct TrainingConfig {
     /// Fraction of a table held out as its test split.
     #[config(default = 0.2)]
     pub test_split: f64,
+    /// Whether a CSV table's target is a class or a number.
+    #[config(default = "data::tabular::Task::Classification")]
+    pub task: data::tabular::Task,
 }
 
 impl TrainingConfig {

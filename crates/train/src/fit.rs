@@ -5,23 +5,28 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining};
+use burn::train::{
+    InferenceStep, Learner, LearnerModel, MetricEarlyStoppingStrategy, StoppingCondition,
+    SupervisedTraining, TrainStep,
+};
 use data::batch::IndexDataset;
-use data::{ImageBatcher, ImageSet, ImageSplits, StratifiedSplit, stratified_split};
+use data::{ImageBatch, ImageBatcher, ImageSet, ImageSplits, StratifiedSplit, stratified_split};
 use models::Network;
 
-use crate::artifacts::{ClassificationReport, write_classification_report};
+use crate::artifacts::{
+    ClassificationReport, write_classification_report, write_regression_report,
+};
 use crate::config::TrainingConfig;
 use crate::error::TrainError;
 use crate::evaluate::evaluate;
 use crate::metrics::ConfusionMatrix;
-use crate::model::Classifier;
+use crate::model::{Classifier, Regressor};
 use crate::renderer::{ProgressMode, RecordingRenderer};
 use crate::report::{EpochRecord, Report, SplitSizes};
 
@@ -126,6 +131,121 @@ pub fn save_network(network: &Network, path: &Path) -> Result<(), TrainError> {
         .map_err(|e| TrainError::Record(format!("saving {}: {e}", path.display())))
 }
 
+/// A network wrapped for training on one kind of task.
+pub trait TaskModel:
+    LearnerModel + TrainStep<Input = ImageBatch> + InferenceStep<Input = ImageBatch> + Sized
+{
+    /// Wraps a network.
+    fn wrap(network: Network) -> Self;
+    /// Unwraps the network.
+    fn into_network(self) -> Network;
+    /// Registers the task's metrics (loss, and accuracy for classification).
+    fn with_metrics(training: SupervisedTraining<Self>) -> SupervisedTraining<Self>;
+}
+
+impl TaskModel for Classifier {
+    fn wrap(network: Network) -> Self {
+        Classifier { network }
+    }
+
+    fn into_network(self) -> Network {
+        self.network
+    }
+
+    fn with_metrics(training: SupervisedTraining<Self>) -> SupervisedTraining<Self> {
+        training.metrics((AccuracyMetric::new(), LossMetric::new()))
+    }
+}
+
+impl TaskModel for Regressor {
+    fn wrap(network: Network) -> Self {
+        Regressor { network }
+    }
+
+    fn into_network(self) -> Network {
+        self.network
+    }
+
+    fn with_metrics(training: SupervisedTraining<Self>) -> SupervisedTraining<Self> {
+        training.metrics((LossMetric::new(),))
+    }
+}
+
+/// What [`learn`] returns.
+struct Learned {
+    network: Network,
+    history: Vec<EpochRecord>,
+    best_epoch: usize,
+    interrupted: bool,
+    train_seconds: f64,
+}
+
+/// Runs burn-train's learner and restores the epoch with the lowest validation loss.
+fn learn<M: TaskModel>(
+    config: &TrainingConfig,
+    network: Network,
+    train_loader: Arc<dyn DataLoader<ImageBatch>>,
+    valid_loader: Arc<dyn DataLoader<ImageBatch>>,
+    device: &Device,
+    options: &FitOptions,
+) -> Result<Learned, TrainError> {
+    let dir = &options.artifact_dir;
+    let history = Arc::new(Mutex::new(Vec::new()));
+    let mut training = M::with_metrics(SupervisedTraining::new(dir, train_loader, valid_loader))
+        .with_default_checkpointers()
+        .num_epochs(config.epochs);
+    let renderer =
+        RecordingRenderer::new(options.progress, training.interrupter(), history.clone());
+    training = training.renderer(Box::new(renderer));
+    if config.patience > 0 {
+        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
+            &LossMetric::new(),
+            Aggregate::Mean,
+            Direction::Lowest,
+            Split::Valid,
+            StoppingCondition::NoImprovementSince {
+                n_epochs: config.patience,
+            },
+        ));
+    }
+
+    let started = Instant::now();
+    let result = training.launch(Learner::new(
+        M::wrap(network),
+        config.optimizer.init(),
+        config.optimizer.lr,
+    ));
+    let train_seconds = started.elapsed().as_secs_f64();
+    if let Some(error) = result.error {
+        return Err(TrainError::Training(error.to_string()));
+    }
+    let history: Vec<EpochRecord> = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if history.is_empty() {
+        return Err(TrainError::Training("no epoch finished".into()));
+    }
+
+    // burn returns the last epoch's model; keep the best one instead.
+    let (network, best_epoch) = match best_epoch(&history, dir) {
+        Some(epoch) => {
+            let path = checkpoint_path(dir, epoch);
+            let record = ModuleRecord::load(&path)
+                .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
+            let restored = M::wrap(config.model.init(device))
+                .try_load_record(record)
+                .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
+            (restored.into_network().valid(), epoch)
+        }
+        None => (result.model.into_network().valid(), history.len()),
+    };
+    Ok(Learned {
+        network,
+        history,
+        best_epoch,
+        interrupted: result.interrupted.is_some(),
+        train_seconds,
+    })
+}
+
 /// Trains `config` on `data` on `device` and writes `config.json`, `model.bpk` and
 /// `report.json` (plus burn's logs and checkpoints) to `options.artifact_dir`.
 pub fn fit(
@@ -157,57 +277,19 @@ pub fn fit(
         .set_device(device.clone())
         .build(IndexDataset::new(data.split.valid.clone()));
 
-    let history = Arc::new(Mutex::new(Vec::new()));
-    let mut training = SupervisedTraining::new(dir, train_loader, valid_loader)
-        .metrics((AccuracyMetric::new(), LossMetric::new()))
-        .with_default_checkpointers()
-        .num_epochs(config.epochs);
-    let renderer =
-        RecordingRenderer::new(options.progress, training.interrupter(), history.clone());
-    training = training.renderer(Box::new(renderer));
-    if config.patience > 0 {
-        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
-            &LossMetric::new(),
-            Aggregate::Mean,
-            Direction::Lowest,
-            Split::Valid,
-            StoppingCondition::NoImprovementSince {
-                n_epochs: config.patience,
-            },
-        ));
-    }
-
-    let started = Instant::now();
-    let result = training.launch(Learner::new(
-        Classifier { network },
-        config.optimizer.init(),
-        config.optimizer.lr,
-    ));
-    let train_seconds = started.elapsed().as_secs_f64();
-    if let Some(error) = result.error {
-        return Err(TrainError::Training(error.to_string()));
-    }
-    let history: Vec<EpochRecord> = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let epochs_run = history.len();
-    if epochs_run == 0 {
-        return Err(TrainError::Training("no epoch finished".into()));
-    }
-
-    // burn returns the last epoch's model; keep the best one instead.
-    let (network, best_epoch) = match best_epoch(&history, dir) {
-        Some(epoch) => {
-            let path = checkpoint_path(dir, epoch);
-            let record = ModuleRecord::load(&path)
-                .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
-            let restored = Classifier {
-                network: config.model.init(device),
-            }
-            .try_load_record(record)
-            .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
-            (restored.network.valid(), epoch)
-        }
-        None => (result.model.network.valid(), epochs_run),
+    let trained = if data.train.is_regression() {
+        learn::<Regressor>(config, network, train_loader, valid_loader, device, options)?
+    } else {
+        learn::<Classifier>(config, network, train_loader, valid_loader, device, options)?
     };
+    let Learned {
+        network,
+        history,
+        best_epoch,
+        interrupted,
+        train_seconds,
+    } = trained;
+    let epochs_run = history.len();
 
     let test_indices: Vec<usize> = (0..data.test.len()).collect();
     let evaluation = evaluate(
@@ -218,12 +300,14 @@ pub fn fit(
         512,
         device,
     );
-    let classification = ConfusionMatrix::new(
-        &data.test.class_names,
-        &data.test.labels,
-        &evaluation.predictions,
-    )
-    .metrics();
+    let classification = (!data.test.is_regression()).then(|| {
+        ConfusionMatrix::new(
+            &data.test.class_names,
+            &data.test.labels,
+            &evaluation.predictions,
+        )
+        .metrics()
+    });
 
     let report = Report {
         model: config.model.name().to_string(),
@@ -233,7 +317,7 @@ pub fn fit(
         seed: config.seed,
         epochs_run,
         best_epoch,
-        stopped_early: epochs_run < config.epochs && result.interrupted.is_none(),
+        stopped_early: epochs_run < config.epochs && !interrupted,
         examples: data.sizes(),
         history,
         test: evaluation.metrics,
@@ -243,18 +327,27 @@ pub fn fit(
     save_network(&network, &dir.join(files::MODEL))?;
     config.save_atomic(&dir.join(files::CONFIG))?;
     report.save(&dir.join(files::REPORT))?;
-    write_classification_report(
-        dir,
-        &ClassificationReport {
-            title: format!("{} on {}", report.model, report.dataset),
-            training: Some(&report),
-            split: "test",
-            metrics: report.test,
-            classification: &report.classification,
-            summary: &network.summary(),
-            examples: Some((&data.test, &test_indices, &evaluation.predictions)),
-        },
-    )?;
+    let summary = network.summary();
+    match (&report.classification, &data.test.targets) {
+        (Some(classification), _) => {
+            write_classification_report(
+                dir,
+                &ClassificationReport {
+                    title: format!("{} on {}", report.model, report.dataset),
+                    training: Some(&report),
+                    split: "test",
+                    metrics: report.test,
+                    classification,
+                    summary: &summary,
+                    examples: Some((&data.test, &test_indices, &evaluation.predictions)),
+                },
+            )?;
+        }
+        (None, Some(truth)) => {
+            write_regression_report(dir, &report, &summary, truth, &evaluation.values)?;
+        }
+        (None, None) => {}
+    }
     Ok(FitOutcome { network, report })
 }
 

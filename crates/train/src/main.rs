@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use data::tabular::Task;
 use data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions, Normalization};
 use models::{ActivationKind, ModelOptions};
 use train::{
@@ -31,6 +32,9 @@ struct Args {
     /// The column a CSV table's model predicts (its distinct values are the classes)
     #[arg(long)]
     target: Option<String>,
+    /// What a CSV table's target is: classification or regression [default: classification]
+    #[arg(long, value_parser = parse_task)]
+    task: Option<Task>,
     /// Fraction of a table held out (stratified, seeded) as its test split [default: 0.2]
     #[arg(long)]
     test_split: Option<f64>,
@@ -49,9 +53,10 @@ struct Args {
     /// SGD momentum, 0 for none [default: 0]
     #[arg(long)]
     momentum: Option<f64>,
-    /// Hidden layer widths of the MLP, comma-separated [default: 512,512]
-    #[arg(long, value_delimiter = ',')]
-    hidden: Option<Vec<usize>>,
+    /// Hidden layer widths of the MLP, comma-separated, or `none` for a single dense layer
+    /// [default: 512,512]
+    #[arg(long, value_parser = parse_hidden)]
+    hidden: Option<Hidden>,
     /// Activation of dense layers: relu, sigmoid or tanh [default: relu]
     #[arg(long, value_parser = ActivationKind::from_str)]
     activation: Option<ActivationKind>,
@@ -86,6 +91,32 @@ struct Args {
     /// Progress display: auto (TUI on a terminal, else a line per epoch), lines, quiet
     #[arg(long, default_value = "auto", value_parser = parse_progress)]
     progress: ProgressMode,
+}
+
+/// `--hidden` widths.
+#[derive(Debug, Clone)]
+struct Hidden(Vec<usize>);
+
+fn parse_hidden(s: &str) -> Result<Hidden, String> {
+    if s.is_empty() || s == "none" {
+        return Ok(Hidden(Vec::new()));
+    }
+    s.split(',')
+        .map(|w| {
+            w.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("`{w}` is not a layer width"))
+        })
+        .collect::<Result<_, _>>()
+        .map(Hidden)
+}
+
+fn parse_task(s: &str) -> Result<Task, String> {
+    match s {
+        "classification" => Ok(Task::Classification),
+        "regression" => Ok(Task::Regression),
+        _ => Err(format!("unknown task `{s}` (classification, regression)")),
+    }
 }
 
 fn parse_progress(s: &str) -> Result<ProgressMode, String> {
@@ -139,6 +170,10 @@ fn run(args: Args) -> Result<()> {
         .target
         .clone()
         .or(base.as_ref().and_then(|c| c.target.clone()));
+    let task = args
+        .task
+        .or(base.as_ref().map(|c| c.task))
+        .unwrap_or(Task::Classification);
     let test_split = args
         .test_split
         .or(base.as_ref().map(|c| c.test_split))
@@ -154,8 +189,17 @@ fn run(args: Args) -> Result<()> {
         .as_ref()
         .map(|c| c.model_options.clone())
         .unwrap_or_else(default_options);
+    // The course's first program: one dense unit, SGD, 500 epochs.
+    let line = dataset == DatasetSpec::Line && base.is_none();
+    if line {
+        options = ModelOptions {
+            hidden: Vec::new(),
+            activation: ActivationKind::Relu,
+            dropout: 0.0,
+        };
+    }
     if let Some(h) = &args.hidden {
-        options.hidden = h.clone();
+        options.hidden = h.0.clone();
     }
     if let Some(a) = args.activation {
         options.activation = a;
@@ -185,6 +229,7 @@ fn run(args: Args) -> Result<()> {
         target: target.clone(),
         test_split,
         seed,
+        task,
     })?;
     let optimizer = {
         let b = base.as_ref().map(|c| c.optimizer.clone());
@@ -192,9 +237,17 @@ fn run(args: Args) -> Result<()> {
             .with_kind(
                 args.optimizer
                     .or(b.as_ref().map(|o| o.kind))
-                    .unwrap_or(OptimizerKind::Adam),
+                    .unwrap_or(if line {
+                        OptimizerKind::Sgd
+                    } else {
+                        OptimizerKind::Adam
+                    }),
             )
-            .with_lr(args.lr.or(b.as_ref().map(|o| o.lr)).unwrap_or(1e-3))
+            .with_lr(
+                args.lr
+                    .or(b.as_ref().map(|o| o.lr))
+                    .unwrap_or(if line { 1e-2 } else { 1e-3 }),
+            )
             .with_momentum(
                 args.momentum
                     .or(b.as_ref().map(|o| o.momentum))
@@ -211,7 +264,11 @@ fn run(args: Args) -> Result<()> {
         &splits.train,
         optimizer,
     )?
-    .with_epochs(pick(args.epochs, base.as_ref().map(|c| c.epochs), 10))
+    .with_epochs(pick(
+        args.epochs,
+        base.as_ref().map(|c| c.epochs),
+        if line { 500 } else { 10 },
+    ))
     .with_batch_size(pick(
         args.batch_size,
         base.as_ref().map(|c| c.batch_size),
@@ -226,7 +283,12 @@ fn run(args: Args) -> Result<()> {
     )
     .with_seed(seed)
     .with_target(target)
-    .with_test_split(test_split);
+    .with_test_split(test_split)
+    .with_task(if splits.train.is_regression() {
+        Task::Regression
+    } else {
+        Task::Classification
+    });
     config.validate()?;
 
     let device = args.backend.device()?;
@@ -277,8 +339,13 @@ fn run(args: Args) -> Result<()> {
     if r.epochs_run == 0 {
         bail!("no epoch finished");
     }
+    let test = match (r.test.accuracy, r.test.mae, r.test.r2) {
+        (Some(acc), _, _) => format!("loss {:.4}, accuracy {acc:.4}", r.test.loss),
+        (None, Some(mae), Some(r2)) => format!("MSE {:.6}, MAE {mae:.6}, R^2 {r2:.6}", r.test.loss),
+        _ => format!("loss {:.4}", r.test.loss),
+    };
     println!(
-        "{} after {} epochs ({:.1} s). Best epoch {}: val_loss {:.4}. Test: loss {:.4}, accuracy {:.4}",
+        "{} after {} epochs ({:.1} s). Best epoch {}: val_loss {:.4}. Test: {test}",
         if r.stopped_early {
             "Stopped early"
         } else {
@@ -288,9 +355,17 @@ fn run(args: Args) -> Result<()> {
         r.train_seconds,
         r.best_epoch,
         r.best().map_or(f64::NAN, |b| b.val_loss),
-        r.test.loss,
-        r.test.accuracy
     );
+    if dataset == DatasetSpec::Line {
+        let y = train::forward_examples(
+            &outcome.network,
+            &config.input,
+            config.normalization.as_ref(),
+            &[vec![10.0]],
+            &device,
+        );
+        println!("Prediction for x = 10: {:.4} (the line gives 19)", y[0]);
+    }
     println!("Artifacts in {}", artifact_dir.display());
     Ok(())
 }

@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
-use burn::train::{ClassificationOutput, InferenceStep, TrainOutput, TrainStep};
+use burn::train::{ClassificationOutput, InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 use data::ImageBatch;
 use models::Network;
 
@@ -53,5 +53,46 @@ impl InferenceStep for Classifier {
 
     fn step(&self, batch: ImageBatch) -> ClassificationOutput {
         self.forward_classification(batch)
+    }
+}
+
+/// A [`Network`] with one output trained as a regressor with mean squared error.
+#[derive(Module, Debug)]
+pub struct Regressor {
+    /// The network being trained.
+    pub network: Network,
+}
+
+impl Regressor {
+    /// Predictions, per-example squared errors and targets of a batch.
+    pub fn forward_regression(&self, batch: ImageBatch) -> RegressionOutput {
+        let output = self.network.forward(batch.images);
+        let targets = batch
+            .values
+            .expect("a regression batch carries its target values");
+        let [n, _] = output.dims();
+        let loss = (output.clone() - targets.clone())
+            .powi_scalar(2)
+            .reshape([n]);
+        RegressionOutput::new(loss, output, targets)
+    }
+}
+
+impl TrainStep for Regressor {
+    type Input = ImageBatch;
+    type Output = RegressionOutput;
+
+    fn step(&self, batch: ImageBatch) -> TrainOutput<RegressionOutput> {
+        let item = self.forward_regression(batch);
+        TrainOutput::new(self, item.loss.clone().mean().backward(), item)
+    }
+}
+
+impl InferenceStep for Regressor {
+    type Input = ImageBatch;
+    type Output = RegressionOutput;
+
+    fn step(&self, batch: ImageBatch) -> RegressionOutput {
+        self.forward_regression(batch)
     }
 }

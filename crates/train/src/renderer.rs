@@ -118,8 +118,8 @@ fn name_of(names: &HashMap<MetricId, MetricName>, entry: &MetricEntry) -> String
         .unwrap_or_else(|| format!("{:?}", entry.metric_id))
 }
 
-fn mean(split: &HashMap<String, Mean>, name: &str) -> f64 {
-    split.get(name).and_then(Mean::value).unwrap_or(f64::NAN)
+fn mean(split: &HashMap<String, Mean>, name: &str) -> Option<f64> {
+    split.get(name).and_then(Mean::value)
 }
 
 impl MetricsRendererTraining for RecordingRenderer {
@@ -188,10 +188,10 @@ impl TrainingProgressLogger for RecordingRenderer {
             .unwrap_or(f64::NAN);
         let record = EpochRecord {
             epoch,
-            train_loss: mean(&self.train, "Loss"),
-            train_accuracy: mean(&self.train, "Accuracy") / 100.0,
-            val_loss: mean(&self.valid, "Loss"),
-            val_accuracy: mean(&self.valid, "Accuracy") / 100.0,
+            train_loss: mean(&self.train, "Loss").unwrap_or(f64::NAN),
+            train_accuracy: mean(&self.train, "Accuracy").map(|a| a / 100.0),
+            val_loss: mean(&self.valid, "Loss").unwrap_or(f64::NAN),
+            val_accuracy: mean(&self.valid, "Accuracy").map(|a| a / 100.0),
             seconds,
         };
         self.train.clear();

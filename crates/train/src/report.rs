@@ -13,12 +13,14 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Mean training loss over the epoch (with dropout active).
     pub train_loss: f64,
-    /// Training accuracy over the epoch, in `[0, 1]`.
-    pub train_accuracy: f64,
+    /// Training accuracy over the epoch, in `[0, 1]` (classification only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_accuracy: Option<f64>,
     /// Mean validation loss after the epoch.
     pub val_loss: f64,
-    /// Validation accuracy after the epoch, in `[0, 1]`.
-    pub val_accuracy: f64,
+    /// Validation accuracy after the epoch, in `[0, 1]` (classification only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_accuracy: Option<f64>,
     /// Wall time of the epoch (training and validation).
     pub seconds: f64,
 }
@@ -26,26 +28,35 @@ pub struct EpochRecord {
 impl EpochRecord {
     /// The one-line progress message of this epoch.
     pub fn line(&self, total_epochs: usize) -> String {
+        let acc =
+            |name: &str, v: Option<f64>| v.map(|v| format!("  {name} {v:.4}")).unwrap_or_default();
         format!(
-            "epoch {}/{}  loss {:.4}  accuracy {:.4}  val_loss {:.4}  val_accuracy {:.4}  ({:.1} s)",
+            "epoch {}/{}  loss {:.4}{}  val_loss {:.4}{}  ({:.1} s)",
             self.epoch,
             total_epochs,
             self.train_loss,
-            self.train_accuracy,
+            acc("accuracy", self.train_accuracy),
             self.val_loss,
-            self.val_accuracy,
+            acc("val_accuracy", self.val_accuracy),
             self.seconds
         )
     }
 }
 
-/// Loss and accuracy on a held-out split.
+/// Metrics on a held-out split.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SplitMetrics {
-    /// Mean cross-entropy.
+    /// Mean loss over the examples (cross-entropy, or squared error for regression).
     pub loss: f64,
-    /// Fraction classified correctly.
-    pub accuracy: f64,
+    /// Fraction classified correctly (classification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f64>,
+    /// Mean absolute error (regression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mae: Option<f64>,
+    /// Coefficient of determination R^2 (regression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r2: Option<f64>,
 }
 
 /// The content of `report.json`.
@@ -74,8 +85,9 @@ pub struct Report {
     /// The best epoch's model on the test split.
     pub test: SplitMetrics,
     /// Per-class precision, recall, F1 and support on the test split, their averages and
-    /// the confusion matrix.
-    pub classification: crate::metrics::ClassificationMetrics,
+    /// the confusion matrix (classification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<crate::metrics::ClassificationMetrics>,
     /// Wall time of training (all epochs, without data loading and test evaluation).
     pub train_seconds: f64,
 }
@@ -114,8 +126,8 @@ impl Report {
             epochs: h.iter().map(|r| r.epoch).collect(),
             train_loss: h.iter().map(|r| r.train_loss).collect(),
             val_loss: h.iter().map(|r| r.val_loss).collect(),
-            train_accuracy: h.iter().map(|r| r.train_accuracy).collect(),
-            val_accuracy: h.iter().map(|r| r.val_accuracy).collect(),
+            train_accuracy: h.iter().filter_map(|r| r.train_accuracy).collect(),
+            val_accuracy: h.iter().filter_map(|r| r.val_accuracy).collect(),
             best_epoch: self.best_epoch,
             stopped_at: self.stopped_early.then_some(self.epochs_run),
         }
