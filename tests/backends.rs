@@ -6,10 +6,8 @@ mod common;
 use aprende::burn::module::Module;
 use aprende::burn::prelude::*;
 use aprende::data::ImageSplits;
-use aprende::models::{ActivationKind, ModelOptions};
-use aprende::train::{
-    FitOptions, OptimizerSettings, ProgressMode, TrainingConfig, TrainingData, fit,
-};
+use aprende::models::ModelOptions;
+use aprende::train::{OptimizerSettings, TrainingConfig, TrainingData, fit};
 
 fn small_mnist() -> ImageSplits {
     let mnist = common::mnist();
@@ -22,11 +20,7 @@ fn small_mnist() -> ImageSplits {
 #[test]
 fn the_same_training_lowers_the_loss_and_beats_chance_on_every_backend() {
     let splits = small_mnist();
-    let options = ModelOptions {
-        hidden: vec![64],
-        activation: ActivationKind::Relu,
-        dropout: 0.0,
-    };
+    let options = common::dense(&[64]);
     let config = TrainingConfig::for_data(
         "mlp",
         options,
@@ -46,11 +40,7 @@ fn the_same_training_lowers_the_loss_and_beats_chance_on_every_backend() {
             &config,
             &data,
             &device,
-            &FitOptions {
-                artifact_dir: dir.path().to_path_buf(),
-                backend: kind.to_string(),
-                progress: ProgressMode::Quiet,
-            },
+            &common::quiet(dir.path(), kind.as_str()),
         )
         .unwrap_or_else(|e| panic!("{kind}: {e}"));
         let h = &outcome.report.history;

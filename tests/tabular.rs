@@ -1,13 +1,12 @@
 //! Tables: strict CSV reading, the embedded Iris data, training on it and predicting rows.
 
+mod common;
+
 use aprende::app::predict_rows;
 use aprende::burn::prelude::*;
 use aprende::data::tabular::{TableTarget, Task, parse_csv, read_csv_file};
 use aprende::data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions, Normalization};
-use aprende::models::{ActivationKind, ModelOptions};
-use aprende::train::{
-    FitOptions, OptimizerSettings, ProgressMode, TrainingConfig, TrainingData, fit,
-};
+use aprende::train::{OptimizerSettings, TrainingConfig, TrainingData, fit};
 
 const GOOD: &str = "a,b,label\n1,2.5,x\n3,-4,y\n\n5,6e-1,x\n";
 
@@ -136,11 +135,7 @@ fn standardisation_uses_training_statistics() {
 #[test]
 fn an_iris_mlp_learns_and_predicts_rows() {
     let splits = iris(0.2, 42);
-    let options = ModelOptions {
-        hidden: vec![10, 10],
-        activation: ActivationKind::Relu,
-        dropout: 0.0,
-    };
+    let options = common::dense(&[10, 10]);
     let config = TrainingConfig::for_data(
         "mlp",
         options,
@@ -156,17 +151,7 @@ fn an_iris_mlp_learns_and_predicts_rows() {
         config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)));
     let dir = tempfile::tempdir().unwrap();
     let device = Device::flex();
-    let outcome = fit(
-        &config,
-        &data,
-        &device,
-        &FitOptions {
-            artifact_dir: dir.path().to_path_buf(),
-            backend: "flex".into(),
-            progress: ProgressMode::Quiet,
-        },
-    )
-    .unwrap();
+    let outcome = fit(&config, &data, &device, &common::quiet(dir.path(), "flex")).unwrap();
     assert!(
         outcome.report.test.accuracy.unwrap() >= 0.9,
         "{:?}",
@@ -217,18 +202,9 @@ fn fit_quietly(
     data: &TrainingData,
     dir: &std::path::Path,
 ) -> aprende::train::Report {
-    fit(
-        config,
-        data,
-        &Device::flex(),
-        &FitOptions {
-            artifact_dir: dir.to_path_buf(),
-            backend: "flex".into(),
-            progress: ProgressMode::Quiet,
-        },
-    )
-    .unwrap()
-    .report
+    fit(config, data, &Device::flex(), &common::quiet(dir, "flex"))
+        .unwrap()
+        .report
 }
 
 /// The course's first program: one dense unit, SGD, MSE, 500 epochs on y = 2x - 1.
@@ -245,11 +221,7 @@ fn one_neuron_learns_the_line() {
             task: Task::Regression,
         })
         .unwrap();
-    let options = ModelOptions {
-        hidden: vec![],
-        activation: ActivationKind::Relu,
-        dropout: 0.0,
-    };
+    let options = common::dense(&[]);
     let optimizer = OptimizerSettings::new()
         .with_kind(aprende::train::OptimizerKind::Sgd)
         .with_lr(0.01);
@@ -305,11 +277,7 @@ fn a_csv_regression_learns_a_linear_target() {
         })
         .unwrap();
     assert_eq!((splits.train.len(), splits.test.len()), (80, 20));
-    let options = ModelOptions {
-        hidden: vec![],
-        activation: ActivationKind::Relu,
-        dropout: 0.0,
-    };
+    let options = common::dense(&[]);
     let config = TrainingConfig::for_data(
         "mlp",
         options,

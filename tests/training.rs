@@ -3,24 +3,13 @@
 
 mod common;
 
-use std::path::Path;
-
 use aprende::app::predict_files;
 use aprende::burn::prelude::*;
 use aprende::data::ImageSplits;
-use aprende::models::{ActivationKind, ModelOptions};
+use aprende::models::ModelOptions;
 use aprende::train::{
-    FitOptions, OptimizerSettings, ProgressMode, Report, TrainingConfig, TrainingData, evaluate,
-    fit, load_run,
+    OptimizerSettings, Report, TrainingConfig, TrainingData, evaluate, fit, load_run,
 };
-
-fn quiet(dir: &Path) -> FitOptions {
-    FitOptions {
-        artifact_dir: dir.to_path_buf(),
-        backend: "flex".into(),
-        progress: ProgressMode::Quiet,
-    }
-}
 
 /// A setup that overfits within a few epochs: a wide MLP, a high learning rate and 300
 /// training images.
@@ -30,11 +19,7 @@ fn overfitting_run() -> (TrainingConfig, TrainingData) {
         train: mnist.train.balanced_head(45),
         test: mnist.test.balanced_head(20),
     };
-    let options = ModelOptions {
-        hidden: vec![256],
-        activation: ActivationKind::Relu,
-        dropout: 0.0,
-    };
+    let options = common::dense(&[256]);
     let config = TrainingConfig::for_data(
         "mlp",
         options,
@@ -57,7 +42,7 @@ fn early_stopping_stops_and_keeps_the_best_epoch() {
     let (config, data) = overfitting_run();
     let dir = tempfile::tempdir().unwrap();
     let device = Device::flex();
-    let outcome = fit(&config, &data, &device, &quiet(dir.path())).unwrap();
+    let outcome = fit(&config, &data, &device, &common::quiet(dir.path(), "flex")).unwrap();
     let report = &outcome.report;
 
     assert!(report.stopped_early, "{report:?}");
@@ -173,12 +158,12 @@ fn the_same_seed_gives_the_same_run_and_config_json_reruns_it() {
     let config = config.with_epochs(2).with_patience(0);
     let device = Device::flex();
     let a = tempfile::tempdir().unwrap();
-    let first = fit(&config, &data, &device, &quiet(a.path()))
+    let first = fit(&config, &data, &device, &common::quiet(a.path(), "flex"))
         .unwrap()
         .report;
     let saved = TrainingConfig::load_file(&a.path().join("config.json")).unwrap();
     let b = tempfile::tempdir().unwrap();
-    let second = fit(&saved, &data, &device, &quiet(b.path()))
+    let second = fit(&saved, &data, &device, &common::quiet(b.path(), "flex"))
         .unwrap()
         .report;
     assert_eq!(first.history.len(), second.history.len());
@@ -195,7 +180,7 @@ fn predict_reads_images_of_any_size_and_reports_unreadable_ones() {
     let config = config.with_epochs(3).with_patience(0);
     let device = Device::flex();
     let run = tempfile::tempdir().unwrap();
-    fit(&config, &data, &device, &quiet(run.path())).unwrap();
+    fit(&config, &data, &device, &common::quiet(run.path(), "flex")).unwrap();
 
     let mnist = common::mnist();
     let images = tempfile::tempdir().unwrap();
@@ -243,7 +228,7 @@ fn weights_of_another_architecture_are_a_clear_error() {
     let config = config.with_epochs(1).with_patience(0);
     let device = Device::flex();
     let run = tempfile::tempdir().unwrap();
-    fit(&config, &data, &device, &quiet(run.path())).unwrap();
+    fit(&config, &data, &device, &common::quiet(run.path(), "flex")).unwrap();
     // Point the run's config at LeNet while model.bpk holds the MLP.
     let lenet = TrainingConfig::for_data(
         "lenet",

@@ -1,12 +1,13 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use aprende::burn::prelude::*;
 use aprende::data::{DataDir, DatasetName, DownloadOptions, ImageSplits, load_image_dataset};
-use aprende::train::BackendKind;
+use aprende::models::{ActivationKind, ModelOptions};
+use aprende::train::{BackendKind, FitOptions, ProgressMode};
 
 /// `../shared/data` beside the project (or `$APRENDE_SHARED_DATA`): the real, checksummed
 /// datasets. CI always has it; the tests that need it fail, loudly, without it.
@@ -53,4 +54,22 @@ pub fn test_devices() -> Vec<(BackendKind, Device)> {
         Err(e) => eprintln!("skipping wgpu: {e}"),
     }
     devices
+}
+
+/// MLP options: `hidden` widths, relu, no dropout.
+pub fn dense(hidden: &[usize]) -> ModelOptions {
+    ModelOptions {
+        hidden: hidden.to_vec(),
+        activation: ActivationKind::Relu,
+        dropout: 0.0,
+    }
+}
+
+/// Fit options that write to `dir` and show no progress.
+pub fn quiet(dir: &Path, backend: &str) -> FitOptions {
+    FitOptions {
+        artifact_dir: dir.to_path_buf(),
+        backend: backend.to_string(),
+        progress: ProgressMode::Quiet,
+    }
 }
