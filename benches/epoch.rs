@@ -51,6 +51,7 @@ fn bench(c: &mut Criterion) {
                 hidden: vec![512, 512],
                 activation: ActivationKind::Relu,
                 dropout: 0.2,
+                ..Default::default()
             },
         ),
         ("lenet", ModelOptions::default()),

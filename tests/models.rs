@@ -16,6 +16,7 @@ fn options(hidden: &[usize], dropout: f64) -> ModelOptions {
         hidden: hidden.to_vec(),
         activation: ActivationKind::Relu,
         dropout,
+        ..Default::default()
     }
 }
 
@@ -121,4 +122,80 @@ fn model_config_survives_json() {
     let back: models::ModelConfig = serde_json::from_str(&json).unwrap();
     assert_eq!(back.name(), "lenet");
     assert_eq!(back.init(&Device::flex()).num_params(), 61_706);
+}
+
+#[test]
+fn catsdogs_cnn_blocks_shapes_and_switches() {
+    let rgb = InputSpec {
+        channels: 3,
+        height: 128,
+        width: 128,
+        num_classes: 2,
+    };
+    let with_bn = build("catsdogs", &options(&[], 0.5), &rgb);
+    let summary = with_bn.summary();
+    let shapes: Vec<(String, Vec<usize>)> = summary
+        .layers
+        .iter()
+        .map(|l| (l.name.clone(), l.output_shape.clone()))
+        .collect();
+    assert_eq!(shapes[0], ("conv2d_1".into(), vec![32, 128, 128]));
+    assert_eq!(shapes[1], ("batch_norm_1".into(), vec![32, 128, 128]));
+    assert!(shapes.contains(&("max_pool_4".into(), vec![128, 8, 8])));
+    assert!(shapes.contains(&("dropout".into(), vec![8192])));
+    assert_eq!(shapes.last().unwrap().1, vec![2]);
+    // conv: 896 + 18,496 + 73,856 + 147,584; batch norm: 4 per channel (scale, shift and the
+    // running mean and variance, which are not trained); dense: 8192 x 512 + 512, 512 x 2 + 2.
+    let convs = 896 + 18_496 + 73_856 + 147_584;
+    let norms = 4 * (32 + 64 + 128 + 128);
+    let dense = 8192 * 512 + 512 + 512 * 2 + 2;
+    assert_eq!(with_bn.num_params(), convs + norms + dense);
+    assert_eq!(
+        summary.layers.iter().map(|l| l.params).sum::<usize>(),
+        convs + norms + dense
+    );
+
+    let plain = ModelOptions {
+        batch_norm: false,
+        widths: Some(vec![8, 16]),
+        ..options(&[], 0.0)
+    };
+    let small = build(
+        "catsdogs",
+        &plain,
+        &InputSpec {
+            height: 32,
+            width: 32,
+            ..rgb
+        },
+    );
+    let names: Vec<String> = small
+        .summary()
+        .layers
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("batch_norm") || n == "dropout"),
+        "{names:?}"
+    );
+    let device = Device::flex();
+    assert_eq!(
+        small.forward(Tensor::zeros([3, 3, 32, 32], &device)).dims(),
+        [3, 2]
+    );
+    let entry = models::registry_find("catsdogs").unwrap();
+    let err = (entry.config)(
+        &plain,
+        &InputSpec {
+            height: 2,
+            width: 2,
+            ..rgb
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("too small"), "{err}");
 }

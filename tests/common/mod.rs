@@ -62,6 +62,7 @@ pub fn dense(hidden: &[usize]) -> ModelOptions {
         hidden: hidden.to_vec(),
         activation: ActivationKind::Relu,
         dropout: 0.0,
+        ..Default::default()
     }
 }
 

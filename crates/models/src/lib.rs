@@ -22,4 +22,6 @@ architectures! {
     mlp::Mlp(mlp::MlpConfig) = "mlp": "multi-layer perceptron (flatten, dense layers, dropout)",
     /// LeNet-5: two convolution + max-pool stages, then dense 120-84-classes.
     lenet::LeNet(lenet::LeNetConfig) = "lenet": "LeNet-5 style CNN (conv 6@5x5, pool, conv 16@5x5, pool, dense 120-84)",
+    /// The dogs-vs-cats CNN: conv blocks with batch norm, then dropout and dense layers.
+    catsdogs::CatsDogsCnn(catsdogs::CatsDogsConfig) = "catsdogs": "dogs-vs-cats CNN (conv 3x3 + batch norm + max-pool blocks 32-64-128-128, dropout, dense 512)",
 }

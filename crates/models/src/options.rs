@@ -86,8 +86,19 @@ pub struct ModelOptions {
     pub hidden: Vec<usize>,
     /// Activation of dense layers.
     pub activation: ActivationKind,
-    /// Dropout probability after each hidden dense layer.
+    /// Dropout probability after each hidden dense layer (before the dense layers of a CNN).
     pub dropout: f64,
+    /// Batch norm after each convolution of a CNN that has it (`--batch-norm false`).
+    #[serde(default = "yes")]
+    pub batch_norm: bool,
+    /// Output channels of a CNN's conv blocks (`--widths 32,64,128,128`); `None` for the
+    /// architecture's default.
+    #[serde(default)]
+    pub widths: Option<Vec<usize>>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for ModelOptions {
@@ -96,6 +107,8 @@ impl Default for ModelOptions {
             hidden: vec![128],
             activation: ActivationKind::Relu,
             dropout: 0.0,
+            batch_norm: true,
+            widths: None,
         }
     }
 }

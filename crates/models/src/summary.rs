@@ -11,8 +11,11 @@ pub struct LayerRow {
     pub kind: String,
     /// Output shape without the batch dimension.
     pub output_shape: Vec<usize>,
-    /// Trainable parameters of this layer.
+    /// Parameters of this layer (trainable or not).
     pub params: usize,
+    /// Of those, the ones training does not update (batch norm's running statistics).
+    #[serde(default)]
+    pub non_trainable: usize,
 }
 
 impl LayerRow {
@@ -23,7 +26,14 @@ impl LayerRow {
             kind: kind.to_string(),
             output_shape: output_shape.to_vec(),
             params,
+            non_trainable: 0,
         }
+    }
+
+    /// Marks `n` of the layer's parameters as not trainable.
+    pub fn with_non_trainable(mut self, n: usize) -> Self {
+        self.non_trainable = n;
+        self
     }
 }
 
@@ -34,7 +44,7 @@ pub struct Summary {
     pub model: String,
     /// The layers, input to output.
     pub layers: Vec<LayerRow>,
-    /// Total parameters (all trainable).
+    /// Total parameters, trainable or not.
     pub total_params: usize,
 }
 
@@ -107,7 +117,12 @@ impl fmt::Display for Summary {
         }
         writeln!(f, "{}", rule('='))?;
         writeln!(f, "Total params: {}", thousands(self.total_params))?;
-        writeln!(f, "Trainable params: {}", thousands(self.total_params))?;
-        writeln!(f, "Non-trainable params: 0")
+        let frozen: usize = self.layers.iter().map(|l| l.non_trainable).sum();
+        writeln!(
+            f,
+            "Trainable params: {}",
+            thousands(self.total_params - frozen)
+        )?;
+        writeln!(f, "Non-trainable params: {}", thousands(frozen))
     }
 }

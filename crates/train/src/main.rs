@@ -60,9 +60,16 @@ struct Args {
     /// Activation of dense layers: relu, sigmoid or tanh [default: relu]
     #[arg(long, value_parser = ActivationKind::from_str)]
     activation: Option<ActivationKind>,
-    /// Dropout probability after hidden dense layers [default: 0.2]
+    /// Dropout probability after hidden dense layers (before a CNN's dense layers)
+    /// [default: 0.2]
     #[arg(long)]
     dropout: Option<f64>,
+    /// Batch norm after each convolution of the catsdogs CNN [default: true]
+    #[arg(long)]
+    batch_norm: Option<bool>,
+    /// Output channels of the catsdogs CNN's conv blocks [default: 32,64,128,128]
+    #[arg(long, value_delimiter = ',')]
+    widths: Option<Vec<usize>>,
     /// Fraction of the training data held out for validation [default: 0.15]
     #[arg(long)]
     val_split: Option<f64>,
@@ -142,6 +149,7 @@ fn default_options() -> ModelOptions {
         hidden: vec![512, 512],
         activation: ActivationKind::Relu,
         dropout: 0.2,
+        ..Default::default()
     }
 }
 
@@ -196,6 +204,7 @@ fn run(args: Args) -> Result<()> {
             hidden: Vec::new(),
             activation: ActivationKind::Relu,
             dropout: 0.0,
+            ..Default::default()
         };
     }
     if let Some(h) = &args.hidden {
@@ -206,6 +215,12 @@ fn run(args: Args) -> Result<()> {
     }
     if let Some(d) = args.dropout {
         options.dropout = d;
+    }
+    if let Some(b) = args.batch_norm {
+        options.batch_norm = b;
+    }
+    if let Some(w) = &args.widths {
+        options.widths = Some(w.clone());
     }
 
     let data_dir = DataDir::resolve(args.data_dir.as_deref());
