@@ -14,6 +14,7 @@ fn small_mnist() -> ImageSplits {
     ImageSplits {
         train: mnist.train.balanced_head(60),
         test: mnist.test.balanced_head(30),
+        skipped: Vec::new(),
     }
 }
 

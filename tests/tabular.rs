@@ -85,6 +85,7 @@ fn iris(test_split: f64, seed: u64) -> aprende::data::ImageSplits {
             test_split,
             seed,
             task: Task::Classification,
+            image_size: 128,
         })
         .unwrap()
 }
@@ -219,6 +220,7 @@ fn one_neuron_learns_the_line() {
             test_split: 0.2,
             seed: 42,
             task: Task::Regression,
+            image_size: 128,
         })
         .unwrap();
     let options = common::dense(&[]);
@@ -274,6 +276,7 @@ fn a_csv_regression_learns_a_linear_target() {
             test_split: 0.2,
             seed: 1,
             task: Task::Regression,
+            image_size: 128,
         })
         .unwrap();
     assert_eq!((splits.train.len(), splits.test.len()), (80, 20));

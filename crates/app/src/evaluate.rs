@@ -101,6 +101,7 @@ pub fn evaluate_run(
             test_split: config.test_split,
             seed: config.seed,
             task: config.task,
+            image_size: config.image_size,
         })
         .map_err(TrainError::from)?;
     check_fits(&splits.test, &config.input, &dataset_name)?;

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use data::tabular::Task;
-use image::imageops::FilterType;
 use models::{InputSpec, Network};
 use serde::Serialize;
 use train::TrainingConfig;
@@ -59,19 +58,8 @@ pub fn load_image(path: &Path, input: &InputSpec) -> Result<Vec<u8>, AppError> {
     let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
     let decoded =
         image::load_from_memory(&bytes).map_err(|e| fail(format!("not a decodable image: {e}")))?;
-    let (w, h) = (input.width as u32, input.height as u32);
-    let scale = f64::max(
-        w as f64 / decoded.width() as f64,
-        h as f64 / decoded.height() as f64,
-    );
-    let rw = ((decoded.width() as f64 * scale).round() as u32).max(w);
-    let rh = ((decoded.height() as f64 * scale).round() as u32).max(h);
-    let resized = decoded.resize_exact(rw, rh, FilterType::Triangle).crop_imm(
-        (rw - w) / 2,
-        (rh - h) / 2,
-        w,
-        h,
-    );
+    let resized =
+        data::folder::resize_center_crop(&decoded, input.width as u32, input.height as u32);
     match input.channels {
         1 => {
             let mut gray = resized.to_luma8().into_raw();

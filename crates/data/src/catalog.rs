@@ -240,5 +240,9 @@ pub fn load_image_dataset(
             test.width
         )));
     }
-    Ok(ImageSplits { train, test })
+    Ok(ImageSplits {
+        train,
+        test,
+        skipped: Vec::new(),
+    })
 }

@@ -40,6 +40,8 @@ pub struct ImageSplits {
     pub train: ImageSet,
     /// Held-out test examples.
     pub test: ImageSet,
+    /// Files left out because they could not be decoded (image folders).
+    pub skipped: Vec<crate::folder::Skipped>,
 }
 
 /// Per-channel standardisation, `(x - mean) / std`, applied after pixels are scaled to

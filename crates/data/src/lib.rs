@@ -5,6 +5,7 @@
 //! - [`source`]: every dataset `--dataset` names (IDX sets, Iris, CSV tables).
 //! - [`tabular`]: strict CSV reading.
 //! - [`download`]: fetching missing files over HTTP(S), verified by sha256 and written atomically.
+//! - [`folder`]: image folders (one sub-folder per class), decoded once on every core.
 //! - [`images`]: an in-memory image classification set (`u8` pixels, `[N, C, H, W]`).
 //! - [`split`]: a seeded, stratified train/validation split.
 //! - [`batch`]: a burn [`Batcher`](burn::data::dataloader::batcher::Batcher) that builds one
@@ -15,6 +16,7 @@ pub mod batch;
 pub mod catalog;
 pub mod download;
 pub mod error;
+pub mod folder;
 pub mod fsutil;
 pub mod idx;
 pub mod images;

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use crate::catalog::{DataDir, DatasetName, load_image_dataset};
 use crate::download::DownloadOptions;
 use crate::error::{DataError, Result};
+use crate::folder::load_folder;
 use crate::images::{ImageSet, ImageSplits, Values};
 use crate::split::stratified_split;
 use crate::tabular::{Table, TableTarget, Task, parse_csv, read_csv_file};
@@ -27,6 +28,11 @@ pub enum DatasetSpec {
     Csv(PathBuf),
     /// The course's first program: y = 2x - 1 at x = -1, 0, 1, 2, 3, 4 (regression).
     Line,
+    /// `DATA_DIR/cats-vs-dogs/train` for training, `.../validation` as the test split.
+    CatsVsDogs,
+    /// An image folder: `PATH/train`, and `PATH/test` or `PATH/validation` (else the test split
+    /// is taken from `train`).
+    Folder(PathBuf),
 }
 
 impl FromStr for DatasetSpec {
@@ -39,6 +45,17 @@ impl FromStr for DatasetSpec {
         if s == "line" {
             return Ok(DatasetSpec::Line);
         }
+        if s == "cats-vs-dogs" {
+            return Ok(DatasetSpec::CatsVsDogs);
+        }
+        if let Some(path) = s.strip_prefix("folder:") {
+            if path.is_empty() {
+                return Err(DataError::Invalid(
+                    "`folder:` needs a path, e.g. folder:flowers".into(),
+                ));
+            }
+            return Ok(DatasetSpec::Folder(PathBuf::from(path)));
+        }
         if let Some(path) = s.strip_prefix("csv:") {
             if path.is_empty() {
                 return Err(DataError::Invalid(
@@ -49,7 +66,7 @@ impl FromStr for DatasetSpec {
         }
         DatasetName::from_str(s).map(DatasetSpec::Idx).map_err(|_| {
             DataError::Invalid(format!(
-                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, iris, line, csv:PATH"
+                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris, line, csv:PATH"
             ))
         })
     }
@@ -61,6 +78,8 @@ impl fmt::Display for DatasetSpec {
             DatasetSpec::Idx(name) => write!(f, "{name}"),
             DatasetSpec::Iris => f.write_str("iris"),
             DatasetSpec::Line => f.write_str("line"),
+            DatasetSpec::CatsVsDogs => f.write_str("cats-vs-dogs"),
+            DatasetSpec::Folder(path) => write!(f, "folder:{}", path.display()),
             DatasetSpec::Csv(path) => write!(f, "csv:{}", path.display()),
         }
     }
@@ -81,18 +100,28 @@ pub struct LoadOptions {
     pub seed: u64,
     /// Whether a CSV table's target is a class or a number.
     pub task: Task,
+    /// Side of the square images of an image folder.
+    pub image_size: usize,
 }
 
 impl DatasetSpec {
     /// Whether this is tabular data (whose features aprende standardises).
     pub fn is_table(&self) -> bool {
-        !matches!(self, DatasetSpec::Idx(_))
+        matches!(
+            self,
+            DatasetSpec::Iris | DatasetSpec::Csv(_) | DatasetSpec::Line
+        )
+    }
+
+    /// Whether this is an image folder (whose channels aprende normalises).
+    pub fn is_folder(&self) -> bool {
+        matches!(self, DatasetSpec::CatsVsDogs | DatasetSpec::Folder(_))
     }
 
     /// A short name for artifact folders (`mnist`, `iris`, `houses`).
     pub fn short_name(&self) -> String {
         match self {
-            DatasetSpec::Csv(path) => path
+            DatasetSpec::Folder(path) | DatasetSpec::Csv(path) => path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "csv".into()),
@@ -125,6 +154,17 @@ impl DatasetSpec {
                 })?;
                 split_table(read_csv_file(path, target, options.task)?, options)
             }
+            DatasetSpec::CatsVsDogs => {
+                let root = options.data_dir.0.join("cats-vs-dogs");
+                load_image_folders(&root.join("train"), Some(&root.join("validation")), options)
+            }
+            DatasetSpec::Folder(root) => {
+                let test = ["test", "validation"]
+                    .iter()
+                    .map(|t| root.join(t))
+                    .find(|p| p.is_dir());
+                load_image_folders(&root.join("train"), test.as_deref(), options)
+            }
             DatasetSpec::Line => {
                 let xs = [-1.0f32, 0.0, 1.0, 2.0, 3.0, 4.0];
                 let ys: Vec<f32> = xs.iter().map(|x| 2.0 * x - 1.0).collect();
@@ -142,6 +182,7 @@ impl DatasetSpec {
                 Ok(ImageSplits {
                     train: set.clone(),
                     test: set,
+                    skipped: Vec::new(),
                 })
             }
         }
@@ -175,5 +216,36 @@ fn split_table(table: Table, options: &LoadOptions) -> Result<ImageSplits> {
     Ok(ImageSplits {
         train: set.subset(&parts.train),
         test: set.subset(&parts.valid),
+        skipped: Vec::new(),
+    })
+}
+
+/// Loads a training image folder and a test folder (or, without one, a stratified test split of
+/// the training folder).
+fn load_image_folders(
+    train: &std::path::Path,
+    test: Option<&std::path::Path>,
+    options: &LoadOptions,
+) -> Result<ImageSplits> {
+    let (train_set, mut skipped) = load_folder(train, options.image_size, None)?;
+    let (train_set, test_set) = match test {
+        Some(dir) => {
+            let (test_set, test_skipped) =
+                load_folder(dir, options.image_size, Some(&train_set.class_names))?;
+            skipped.extend(test_skipped);
+            (train_set, test_set)
+        }
+        None => {
+            let parts = stratified_split(&train_set.labels, options.test_split, options.seed)?;
+            (
+                train_set.subset(&parts.train),
+                train_set.subset(&parts.valid),
+            )
+        }
+    };
+    Ok(ImageSplits {
+        train: train_set,
+        test: test_set,
+        skipped,
     })
 }

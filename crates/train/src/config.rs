@@ -110,6 +110,9 @@ pub struct TrainingConfig {
     /// Whether a CSV table's target is a class or a number.
     #[config(default = "data::tabular::Task::Classification")]
     pub task: data::tabular::Task,
+    /// Side of the square images an image folder is resized and cropped to.
+    #[config(default = 128)]
+    pub image_size: usize,
 }
 
 impl TrainingConfig {

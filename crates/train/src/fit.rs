@@ -51,6 +51,8 @@ pub struct TrainingData {
     pub split: StratifiedSplit,
     /// Held-out test images.
     pub test: Arc<ImageSet>,
+    /// Files left out because they could not be decoded.
+    pub skipped_files: usize,
 }
 
 impl TrainingData {
@@ -61,6 +63,7 @@ impl TrainingData {
             train: Arc::new(splits.train),
             split,
             test: Arc::new(splits.test),
+            skipped_files: splits.skipped.len(),
         })
     }
 
@@ -319,6 +322,7 @@ pub fn fit(
         best_epoch,
         stopped_early: epochs_run < config.epochs && !interrupted,
         examples: data.sizes(),
+        skipped_files: data.skipped_files,
         history,
         test: evaluation.metrics,
         classification,

@@ -26,12 +26,16 @@ struct Args {
     /// Architecture (see the list below) [default: mlp]
     #[arg(long)]
     model: Option<String>,
-    /// Dataset: mnist, fashion-mnist, iris (embedded) or csv:PATH [default: mnist]
+    /// Dataset: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris (embedded), line or
+    /// csv:PATH [default: mnist]
     #[arg(long)]
     dataset: Option<String>,
     /// The column a CSV table's model predicts (its distinct values are the classes)
     #[arg(long)]
     target: Option<String>,
+    /// Side of the square images an image folder is resized and cropped to [default: 128]
+    #[arg(long)]
+    image_size: Option<usize>,
     /// What a CSV table's target is: classification or regression [default: classification]
     #[arg(long, value_parser = parse_task)]
     task: Option<Task>,
@@ -245,7 +249,14 @@ fn run(args: Args) -> Result<()> {
         test_split,
         seed,
         task,
+        image_size: args
+            .image_size
+            .or(base.as_ref().map(|c| c.image_size))
+            .unwrap_or(128),
     })?;
+    for skip in &splits.skipped {
+        eprintln!("skipped {}: {}", skip.path.display(), skip.reason);
+    }
     let optimizer = {
         let b = base.as_ref().map(|c| c.optimizer.clone());
         OptimizerSettings::new()
@@ -299,6 +310,11 @@ fn run(args: Args) -> Result<()> {
     .with_seed(seed)
     .with_target(target)
     .with_test_split(test_split)
+    .with_image_size(
+        args.image_size
+            .or(base.as_ref().map(|c| c.image_size))
+            .unwrap_or(128),
+    )
     .with_task(if splits.train.is_regression() {
         Task::Regression
     } else {
@@ -308,8 +324,9 @@ fn run(args: Args) -> Result<()> {
 
     let device = args.backend.device()?;
     let data = TrainingData::new(splits, config.val_split, config.seed)?;
-    // Tables are standardised with statistics of the training part only.
-    let config = if dataset.is_table() {
+    // Tables and image folders are standardised per channel with statistics of the training
+    // part only; MNIST-style images are only scaled to [0, 1], as in the courses.
+    let config = if dataset.is_table() || dataset.is_folder() {
         config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)))
     } else {
         config

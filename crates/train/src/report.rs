@@ -80,6 +80,10 @@ pub struct Report {
     pub stopped_early: bool,
     /// Examples in the training, validation and test splits.
     pub examples: SplitSizes,
+    /// Files of an image folder left out because they are not decodable images (listed, with
+    /// the reason, in the run's output).
+    #[serde(default)]
+    pub skipped_files: usize,
     /// One record per epoch.
     pub history: Vec<EpochRecord>,
     /// The best epoch's model on the test split.

@@ -1,0 +1,124 @@
+//! Image folders: classes, counts, skipped files, errors.
+
+use std::path::Path;
+
+use aprende::data::folder::load_folder;
+use aprende::data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions, tabular::Task};
+
+fn write_png(path: &Path, w: u32, h: u32, shade: u8) {
+    image::RgbImage::from_fn(w, h, |x, _| {
+        image::Rgb([shade, (x % 256) as u8, 255 - shade])
+    })
+    .save(path)
+    .unwrap();
+}
+
+/// `root/{cats,dogs}` with 3 and 2 images of various sizes, a corrupt JPEG and a text file.
+fn fixture(root: &Path) {
+    for (class, n) in [("cats", 3), ("dogs", 2)] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        for i in 0..n {
+            write_png(
+                &root.join(class).join(format!("{i}.png")),
+                40 + 10 * i,
+                30,
+                20 * i as u8,
+            );
+        }
+    }
+    std::fs::write(
+        root.join("cats/broken.jpg"),
+        b"\xff\xd8\xff\xe0 not really a jpeg",
+    )
+    .unwrap();
+    std::fs::write(root.join("dogs/notes.txt"), "a dog").unwrap();
+}
+
+#[test]
+fn classes_counts_and_skipped_files() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    let (set, skipped) = load_folder(dir.path(), 16, None).unwrap();
+    assert_eq!(set.class_names, vec!["cats", "dogs"]);
+    assert_eq!(set.class_counts(), vec![3, 2]);
+    assert_eq!((set.channels, set.height, set.width), (3, 16, 16));
+    assert_eq!(set.image(0).unwrap().len(), 3 * 16 * 16);
+    let names: Vec<String> = skipped
+        .iter()
+        .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["broken.jpg", "notes.txt"]);
+    assert!(
+        skipped
+            .iter()
+            .all(|s| s.reason.contains("not a decodable image"))
+    );
+}
+
+#[test]
+fn wide_images_are_cropped_not_stretched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("a")).unwrap();
+    // Left third black, middle white, right third black: the centre crop is all white.
+    image::RgbImage::from_fn(90, 30, |x, _| {
+        if (30..60).contains(&x) {
+            image::Rgb([255; 3])
+        } else {
+            image::Rgb([0; 3])
+        }
+    })
+    .save(dir.path().join("a/wide.png"))
+    .unwrap();
+    let (set, _) = load_folder(dir.path(), 10, None).unwrap();
+    let px = set.image(0).unwrap();
+    let mean = px.iter().map(|&p| f64::from(p)).sum::<f64>() / px.len() as f64;
+    assert!(mean > 240.0, "the centre crop should be white, mean {mean}");
+}
+
+#[test]
+fn empty_classes_and_folders_are_errors_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    std::fs::create_dir_all(dir.path().join("birds")).unwrap();
+    let err = load_folder(dir.path(), 16, None).unwrap_err().to_string();
+    assert!(err.contains("birds") && err.contains("no files"), "{err}");
+
+    let only_junk = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(only_junk.path().join("x")).unwrap();
+    std::fs::write(only_junk.path().join("x/readme.txt"), "hi").unwrap();
+    let err = load_folder(only_junk.path(), 16, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no decodable image"), "{err}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let err = load_folder(empty.path(), 16, None).unwrap_err().to_string();
+    assert!(err.contains("no class folders"), "{err}");
+    let err = load_folder(&empty.path().join("missing"), 16, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing"), "{err}");
+}
+
+#[test]
+fn folder_datasets_split_train_and_use_the_training_classes_for_test() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(&dir.path().join("train"));
+    fixture(&dir.path().join("validation"));
+    let spec: DatasetSpec = format!("folder:{}", dir.path().display()).parse().unwrap();
+    let splits = spec
+        .load(&LoadOptions {
+            data_dir: DataDir(dir.path().to_path_buf()),
+            download: DownloadOptions::default(),
+            target: None,
+            test_split: 0.2,
+            seed: 1,
+            task: Task::Classification,
+            image_size: 12,
+        })
+        .unwrap();
+    assert_eq!(splits.train.len(), 5);
+    assert_eq!(splits.test.len(), 5);
+    assert_eq!(splits.skipped.len(), 4);
+    assert_eq!(splits.test.class_names, splits.train.class_names);
+}
