@@ -7,6 +7,7 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use burn::prelude::*;
 
+use crate::augment::Augmenter;
 use crate::images::{ImageSet, Normalization};
 
 /// A batch of images and their class indices.
@@ -25,6 +26,7 @@ pub struct ImageBatch {
 pub struct ImageBatcher {
     set: Arc<ImageSet>,
     normalization: Option<Normalization>,
+    augmenter: Option<Arc<Augmenter>>,
 }
 
 impl ImageBatcher {
@@ -33,7 +35,14 @@ impl ImageBatcher {
         Self {
             set,
             normalization: None,
+            augmenter: None,
         }
+    }
+
+    /// Augments every image it batches (for the training loader only).
+    pub fn with_augmenter(mut self, augmenter: Option<Arc<Augmenter>>) -> Self {
+        self.augmenter = augmenter;
+        self
     }
 
     /// Standardises every example with `normalization` (after scaling pixels to `[0, 1]`).
@@ -50,7 +59,13 @@ impl ImageBatcher {
         let mut values = Vec::with_capacity(indices.len() * n);
         for &i in indices {
             let start = values.len();
-            set.write_scaled(i, &mut values);
+            match (&self.augmenter, set.image(i)) {
+                (Some(aug), Some(pixels)) => {
+                    let out = aug.augment(i, pixels, set.channels, set.height, set.width);
+                    values.extend(out.iter().map(|&p| f32::from(p) / 255.0));
+                }
+                _ => set.write_scaled(i, &mut values),
+            }
             if let Some(norm) = &self.normalization {
                 norm.apply(&mut values[start..start + n]);
             }

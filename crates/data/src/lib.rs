@@ -8,10 +8,12 @@
 //! - [`folder`]: image folders (one sub-folder per class), decoded once on every core.
 //! - [`images`]: an in-memory image classification set (`u8` pixels, `[N, C, H, W]`).
 //! - [`split`]: a seeded, stratified train/validation split.
+//! - [`augment`]: the seeded augmentation pipeline for training images.
 //! - [`batch`]: a burn [`Batcher`](burn::data::dataloader::batcher::Batcher) that builds one
 //!   tensor per batch, with pixels scaled to `[0, 1]`.
 //! - [`fsutil`]: atomic file writes.
 
+pub mod augment;
 pub mod batch;
 pub mod catalog;
 pub mod download;

@@ -110,6 +110,9 @@ pub struct TrainingConfig {
     /// Whether a CSV table's target is a class or a number.
     #[config(default = "data::tabular::Task::Classification")]
     pub task: data::tabular::Task,
+    /// Augmentation of training images.
+    #[config(default = "data::augment::Pipeline::default()")]
+    pub augment: data::augment::Pipeline,
     /// Side of the square images an image folder is resized and cropped to.
     #[config(default = 128)]
     pub image_size: usize,

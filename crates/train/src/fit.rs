@@ -15,6 +15,7 @@ use burn::train::{
     InferenceStep, Learner, LearnerModel, MetricEarlyStoppingStrategy, StoppingCondition,
     SupervisedTraining, TrainStep,
 };
+use data::augment::Augmenter;
 use data::batch::IndexDataset;
 use data::{ImageBatch, ImageBatcher, ImageSet, ImageSplits, StratifiedSplit, stratified_split};
 use models::Network;
@@ -126,6 +127,41 @@ fn best_epoch(history: &[EpochRecord], dir: &Path) -> Option<usize> {
         .filter(|r| r.val_loss.is_finite() && checkpoint_path(dir, r.epoch).is_file())
         .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
         .map(|r| r.epoch)
+}
+
+/// Writes `augmentations.png`: one training image under sixteen draws of the pipeline.
+fn write_augmentation_grid(
+    dir: &Path,
+    config: &TrainingConfig,
+    set: &ImageSet,
+    index: Option<usize>,
+) -> Result<(), TrainError> {
+    let Some(pixels) = index.and_then(|i| set.image(i)) else {
+        return Ok(());
+    };
+    let mut images = vec![report::GridImage {
+        pixels: pixels.to_vec(),
+        channels: set.channels,
+        height: set.height,
+        width: set.width,
+        caption: "original".into(),
+    }];
+    for draw in 0..15u32 {
+        let mut rng = Augmenter::rng(config.seed ^ 0xA0A0, index.unwrap_or(0), draw);
+        images.push(report::GridImage {
+            pixels: config
+                .augment
+                .apply(pixels, set.channels, set.height, set.width, &mut rng),
+            channels: set.channels,
+            height: set.height,
+            width: set.width,
+            caption: format!("draw {}", draw + 1),
+        });
+    }
+    let png = report::image_grid_png(&format!("--augment {}", config.augment), &images, 8, 128)
+        .map_err(|e| TrainError::Io(e.to_string()))?;
+    data::fsutil::write_atomic(&dir.join("augmentations.png"), &png)?;
+    Ok(())
 }
 
 /// Saves a network's weights to `path`, atomically.
@@ -268,7 +304,17 @@ pub fn fit(
 
     let batcher =
         ImageBatcher::new(data.train.clone()).with_normalization(config.normalization.clone());
-    let train_loader = DataLoaderBuilder::new(batcher.clone())
+    let augmenter = (!config.augment.is_identity() && data.train.image(0).is_some()).then(|| {
+        Arc::new(Augmenter::new(
+            config.augment.clone(),
+            config.seed,
+            data.train.len(),
+        ))
+    });
+    if augmenter.is_some() {
+        write_augmentation_grid(dir, config, &data.train, data.split.train.first().copied())?;
+    }
+    let train_loader = DataLoaderBuilder::new(batcher.clone().with_augmenter(augmenter))
         .batch_size(config.batch_size)
         .shuffle(config.seed)
         .num_workers(config.workers)

@@ -33,6 +33,10 @@ struct Args {
     /// The column a CSV table's model predicts (its distinct values are the classes)
     #[arg(long)]
     target: Option<String>,
+    /// Augmentation of training images, e.g. flip,rotate=15,shift=0.1,zoom=0.1,brightness=0.2
+    /// (also contrast=F, crop=F), or none [default: none]
+    #[arg(long)]
+    augment: Option<String>,
     /// Side of the square images an image folder is resized and cropped to [default: 128]
     #[arg(long)]
     image_size: Option<usize>,
@@ -309,6 +313,10 @@ fn run(args: Args) -> Result<()> {
     )
     .with_seed(seed)
     .with_target(target)
+    .with_augment(match &args.augment {
+        Some(a) => a.parse()?,
+        None => base.as_ref().map(|c| c.augment.clone()).unwrap_or_default(),
+    })
     .with_test_split(test_split)
     .with_image_size(
         args.image_size
