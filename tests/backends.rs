@@ -105,3 +105,78 @@ fn backends_agree_on_the_logits_of_the_same_weights() {
         }
     }
 }
+
+/// Two classes of 16x16 RGB images: a bright blob top-left or bottom-right, on noise.
+fn blobs(n: usize, seed: u64) -> aprende::data::ImageSet {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    let mut noise = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 59) as u8 * 6
+    };
+    let mut pixels = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..n {
+        let label = i % 2;
+        for _c in 0..3 {
+            for y in 0..16 {
+                for x in 0..16 {
+                    let (cx, cy) = if label == 0 { (4, 4) } else { (11, 11) };
+                    let blob = (x as i32 - cx).abs() < 3 && (y as i32 - cy).abs() < 3;
+                    pixels.push(if blob { 200 } else { 30 } + noise());
+                }
+            }
+        }
+        labels.push(label);
+    }
+    aprende::data::ImageSet {
+        channels: 3,
+        height: 16,
+        width: 16,
+        values: aprende::data::Values::U8(pixels),
+        labels,
+        class_names: vec!["top-left".into(), "bottom-right".into()],
+        targets: None,
+    }
+}
+
+#[test]
+fn the_batch_norm_cnn_lowers_the_loss_on_every_backend() {
+    let splits = ImageSplits {
+        train: blobs(80, 1),
+        test: blobs(20, 2),
+        skipped: Vec::new(),
+    };
+    let options = ModelOptions {
+        widths: Some(vec![4, 8]),
+        dropout: 0.25,
+        ..Default::default()
+    };
+    let config = TrainingConfig::for_data(
+        "catsdogs",
+        options,
+        "blobs",
+        &splits.train,
+        OptimizerSettings::new(),
+    )
+    .unwrap()
+    .with_epochs(3)
+    .with_batch_size(16)
+    .with_val_split(0.25)
+    .with_augment("flip".parse().unwrap());
+    let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
+    for (kind, device) in common::test_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = fit(
+            &config,
+            &data,
+            &device,
+            &common::quiet(dir.path(), kind.as_str()),
+        )
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let h = &outcome.report.history;
+        assert!(h[2].train_loss < h[0].train_loss, "{kind}: {h:?}");
+        assert!(dir.path().join("augmentations.png").is_file(), "{kind}");
+    }
+}
