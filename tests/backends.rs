@@ -120,10 +120,10 @@ fn blobs(n: usize, seed: u64) -> aprende::data::ImageSet {
     for i in 0..n {
         let label = i % 2;
         for _c in 0..3 {
-            for y in 0..16 {
-                for x in 0..16 {
+            for y in 0..16i32 {
+                for x in 0..16i32 {
                     let (cx, cy) = if label == 0 { (4, 4) } else { (11, 11) };
-                    let blob = (x as i32 - cx).abs() < 3 && (y as i32 - cy).abs() < 3;
+                    let blob = (x - cx).abs() < 3 && (y - cy).abs() < 3;
                     pixels.push(if blob { 200 } else { 30 } + noise());
                 }
             }
