@@ -7,7 +7,9 @@ use aprende::burn::module::Module;
 use aprende::burn::prelude::*;
 use aprende::data::ImageSplits;
 use aprende::models::ModelOptions;
-use aprende::train::{OptimizerSettings, TrainingConfig, TrainingData, fit};
+use aprende::train::{
+    BackendKind, FitOutcome, OptimizerSettings, TrainingConfig, TrainingData, fit,
+};
 
 fn small_mnist() -> ImageSplits {
     let mnist = common::mnist();
@@ -16,6 +18,27 @@ fn small_mnist() -> ImageSplits {
         test: mnist.test.balanced_head(30),
         skipped: Vec::new(),
     }
+}
+
+/// Runs the same `fit` on every test backend, each into its own artifact directory.
+fn fit_on_every_backend(
+    config: &TrainingConfig,
+    data: &TrainingData,
+) -> Vec<(BackendKind, tempfile::TempDir, FitOutcome)> {
+    common::test_devices()
+        .into_iter()
+        .map(|(kind, device)| {
+            let dir = tempfile::tempdir().unwrap();
+            let outcome = fit(
+                config,
+                data,
+                &device,
+                &common::quiet(dir.path(), kind.as_str()),
+            )
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+            (kind, dir, outcome)
+        })
+        .collect()
 }
 
 #[test]
@@ -35,17 +58,10 @@ fn the_same_training_lowers_the_loss_and_beats_chance_on_every_backend() {
     .with_val_split(0.2)
     .with_seed(7);
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
-    for (kind, device) in common::test_devices() {
-        let dir = tempfile::tempdir().unwrap();
-        let outcome = fit(
-            &config,
-            &data,
-            &device,
-            &common::quiet(dir.path(), kind.as_str()),
-        )
-        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+    for (kind, dir, outcome) in fit_on_every_backend(&config, &data) {
         let h = &outcome.report.history;
         assert_eq!(h.len(), 4, "{kind}");
+        assert!(dir.path().join("model.bpk").is_file(), "{kind}");
         assert!(
             h[3].train_loss < 0.7 * h[0].train_loss,
             "{kind}: loss did not fall: {h:?}"
@@ -166,15 +182,7 @@ fn the_batch_norm_cnn_lowers_the_loss_on_every_backend() {
     .with_val_split(0.25)
     .with_augment("flip".parse().unwrap());
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
-    for (kind, device) in common::test_devices() {
-        let dir = tempfile::tempdir().unwrap();
-        let outcome = fit(
-            &config,
-            &data,
-            &device,
-            &common::quiet(dir.path(), kind.as_str()),
-        )
-        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+    for (kind, dir, outcome) in fit_on_every_backend(&config, &data) {
         let h = &outcome.report.history;
         assert!(h[2].train_loss < h[0].train_loss, "{kind}: {h:?}");
         assert!(dir.path().join("augmentations.png").is_file(), "{kind}");
