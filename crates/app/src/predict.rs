@@ -68,17 +68,7 @@ pub fn load_image(path: &Path, input: &InputSpec) -> Result<Vec<u8>, AppError> {
             }
             Ok(gray)
         }
-        3 => {
-            let rgb = resized.to_rgb8();
-            let plane = input.width * input.height;
-            let mut out = vec![0u8; 3 * plane];
-            for (i, px) in rgb.pixels().enumerate() {
-                for c in 0..3 {
-                    out[c * plane + i] = px[c];
-                }
-            }
-            Ok(out)
-        }
+        3 => Ok(data::folder::rgb_planes(&resized.to_rgb8())),
         c => Err(fail(format!(
             "models with {c} input channels are not supported"
         ))),

@@ -41,15 +41,19 @@ pub fn resize_center_crop(img: &DynamicImage, width: u32, height: u32) -> Dynami
 fn decode(path: &Path, size: u32) -> std::result::Result<Vec<u8>, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let img = image::load_from_memory(&bytes).map_err(|e| e.to_string())?;
-    let rgb = resize_center_crop(&img, size, size).to_rgb8();
-    let plane = (size * size) as usize;
+    Ok(rgb_planes(&resize_center_crop(&img, size, size).to_rgb8()))
+}
+
+/// An RGB image as three planes (channel-major), the layout of [`ImageSet`] examples.
+pub fn rgb_planes(rgb: &image::RgbImage) -> Vec<u8> {
+    let plane = (rgb.width() * rgb.height()) as usize;
     let mut out = vec![0u8; 3 * plane];
     for (i, px) in rgb.pixels().enumerate() {
         for c in 0..3 {
             out[c * plane + i] = px[c];
         }
     }
-    Ok(out)
+    out
 }
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -144,12 +144,7 @@ impl ArchitectureConfig for CatsDogsConfig {
                 ),
             });
         }
-        if !(0.0..1.0).contains(&options.dropout) {
-            return Err(ModelError::Invalid {
-                model: "catsdogs",
-                problem: format!("dropout must be in [0, 1), got {}", options.dropout),
-            });
-        }
+        options.check_dropout("catsdogs")?;
         Ok(config)
     }
 }

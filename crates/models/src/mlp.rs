@@ -78,12 +78,7 @@ impl ArchitectureConfig for MlpConfig {
                 problem: format!("hidden layer widths must be positive, got {:?}", options.hidden),
             });
         }
-        if !(0.0..1.0).contains(&options.dropout) {
-            return Err(ModelError::Invalid {
-                model: "mlp",
-                problem: format!("dropout must be in [0, 1), got {}", options.dropout),
-            });
-        }
+        options.check_dropout("mlp")?;
         Ok(MlpConfig::new(input.flat_len(), options.hidden.clone(), input.num_classes)
             .with_activation(options.activation)
             .with_dropout(options.dropout))

@@ -97,6 +97,20 @@ pub struct ModelOptions {
     pub widths: Option<Vec<usize>>,
 }
 
+impl ModelOptions {
+    /// Checks that the dropout probability is in `[0, 1)`.
+    pub fn check_dropout(&self, model: &'static str) -> Result<(), crate::ModelError> {
+        if (0.0..1.0).contains(&self.dropout) {
+            Ok(())
+        } else {
+            Err(crate::ModelError::Invalid {
+                model,
+                problem: format!("dropout must be in [0, 1), got {}", self.dropout),
+            })
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
