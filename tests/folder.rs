@@ -122,3 +122,77 @@ fn folder_datasets_split_train_and_use_the_training_classes_for_test() {
     assert_eq!(splits.skipped.len(), 4);
     assert_eq!(splits.test.class_names, splits.train.class_names);
 }
+
+#[test]
+fn a_model_trained_on_a_folder_predicts_photos_of_any_size() {
+    use aprende::app::predict_files;
+    use aprende::burn::prelude::*;
+    use aprende::models::ModelOptions;
+    use aprende::train::{
+        FitOptions, OptimizerSettings, ProgressMode, TrainingConfig, TrainingData, fit,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    fixture(&dir.path().join("train"));
+    let spec: DatasetSpec = format!("folder:{}", dir.path().display()).parse().unwrap();
+    let splits = spec
+        .load(&LoadOptions {
+            data_dir: DataDir(dir.path().to_path_buf()),
+            download: DownloadOptions::default(),
+            target: None,
+            test_split: 0.4,
+            seed: 3,
+            task: Task::Classification,
+            image_size: 16,
+        })
+        .unwrap();
+    let options = ModelOptions {
+        widths: Some(vec![4]),
+        ..Default::default()
+    };
+    let config = TrainingConfig::for_data(
+        "catsdogs",
+        options,
+        "folder",
+        &splits.train,
+        OptimizerSettings::new(),
+    )
+    .unwrap()
+    .with_epochs(2)
+    .with_batch_size(2)
+    .with_val_split(0.34);
+    let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
+    let all: Vec<usize> = data.split.train.clone();
+    let config =
+        config.with_normalization(Some(aprende::data::Normalization::fit(&data.train, &all)));
+    let run = tempfile::tempdir().unwrap();
+    let device = Device::flex();
+    let outcome = fit(
+        &config,
+        &data,
+        &device,
+        &FitOptions {
+            artifact_dir: run.path().to_path_buf(),
+            backend: "flex".into(),
+            progress: ProgressMode::Quiet,
+        },
+    )
+    .unwrap();
+    assert_eq!(outcome.report.skipped_files, 2);
+    let big = dir.path().join("big.png");
+    write_png(&big, 300, 200, 90);
+    let small = dir.path().join("small.png");
+    write_png(&small, 9, 12, 10);
+    let out = predict_files(run.path(), &[big, small], 2, &device).unwrap();
+    assert!(out.failures.is_empty());
+    assert_eq!(out.predictions.len(), 2);
+    for p in &out.predictions {
+        let names: Vec<&str> = p.top.iter().map(|c| c.class.as_str()).collect();
+        assert!(
+            names.contains(&"cats") && names.contains(&"dogs"),
+            "{names:?}"
+        );
+        let total: f64 = p.top.iter().map(|c| c.probability).sum();
+        assert!((total - 1.0).abs() < 1e-4, "{total}");
+    }
+}
