@@ -1,9 +1,11 @@
 //! Image folders: classes, counts, skipped files, errors.
 
+mod common;
+
 use std::path::Path;
 
 use aprende::data::folder::load_folder;
-use aprende::data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions, tabular::Task};
+use aprende::data::{DataDir, DatasetSpec, LoadOptions};
 
 fn write_png(path: &Path, w: u32, h: u32, shade: u8) {
     image::RgbImage::from_fn(w, h, |x, _| {
@@ -108,13 +110,9 @@ fn folder_datasets_split_train_and_use_the_training_classes_for_test() {
     let spec: DatasetSpec = format!("folder:{}", dir.path().display()).parse().unwrap();
     let splits = spec
         .load(&LoadOptions {
-            data_dir: DataDir(dir.path().to_path_buf()),
-            download: DownloadOptions::default(),
-            target: None,
-            test_split: 0.2,
             seed: 1,
-            task: Task::Classification,
             image_size: 12,
+            ..LoadOptions::new(DataDir(dir.path().to_path_buf()))
         })
         .unwrap();
     assert_eq!(splits.train.len(), 5);
@@ -128,22 +126,17 @@ fn a_model_trained_on_a_folder_predicts_photos_of_any_size() {
     use aprende::app::predict_files;
     use aprende::burn::prelude::*;
     use aprende::models::ModelOptions;
-    use aprende::train::{
-        FitOptions, OptimizerSettings, ProgressMode, TrainingConfig, TrainingData, fit,
-    };
+    use aprende::train::{OptimizerSettings, TrainingConfig, TrainingData, fit};
 
     let dir = tempfile::tempdir().unwrap();
     fixture(&dir.path().join("train"));
     let spec: DatasetSpec = format!("folder:{}", dir.path().display()).parse().unwrap();
     let splits = spec
         .load(&LoadOptions {
-            data_dir: DataDir(dir.path().to_path_buf()),
-            download: DownloadOptions::default(),
-            target: None,
             test_split: 0.4,
             seed: 3,
-            task: Task::Classification,
             image_size: 16,
+            ..LoadOptions::new(DataDir(dir.path().to_path_buf()))
         })
         .unwrap();
     let options = ModelOptions {
@@ -167,17 +160,7 @@ fn a_model_trained_on_a_folder_predicts_photos_of_any_size() {
         config.with_normalization(Some(aprende::data::Normalization::fit(&data.train, &all)));
     let run = tempfile::tempdir().unwrap();
     let device = Device::flex();
-    let outcome = fit(
-        &config,
-        &data,
-        &device,
-        &FitOptions {
-            artifact_dir: run.path().to_path_buf(),
-            backend: "flex".into(),
-            progress: ProgressMode::Quiet,
-        },
-    )
-    .unwrap();
+    let outcome = fit(&config, &data, &device, &common::quiet(run.path(), "flex")).unwrap();
     assert_eq!(outcome.report.skipped_files, 2);
     let big = dir.path().join("big.png");
     write_png(&big, 300, 200, 90);

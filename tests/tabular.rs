@@ -5,7 +5,7 @@ mod common;
 use aprende::app::predict_rows;
 use aprende::burn::prelude::*;
 use aprende::data::tabular::{TableTarget, Task, parse_csv, read_csv_file};
-use aprende::data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions, Normalization};
+use aprende::data::{DataDir, DatasetSpec, LoadOptions, Normalization};
 use aprende::train::{OptimizerSettings, TrainingConfig, TrainingData, fit};
 
 const GOOD: &str = "a,b,label\n1,2.5,x\n3,-4,y\n\n5,6e-1,x\n";
@@ -79,13 +79,9 @@ fn iris(test_split: f64, seed: u64) -> aprende::data::ImageSplits {
     let empty = tempfile::tempdir().unwrap();
     DatasetSpec::Iris
         .load(&LoadOptions {
-            data_dir: DataDir(empty.path().to_path_buf()),
-            download: DownloadOptions::default(),
-            target: None,
             test_split,
             seed,
-            task: Task::Classification,
-            image_size: 128,
+            ..LoadOptions::new(DataDir(empty.path().to_path_buf()))
         })
         .unwrap()
 }
@@ -214,13 +210,8 @@ fn one_neuron_learns_the_line() {
     let empty = tempfile::tempdir().unwrap();
     let splits = DatasetSpec::Line
         .load(&LoadOptions {
-            data_dir: DataDir(empty.path().to_path_buf()),
-            download: DownloadOptions::default(),
-            target: None,
-            test_split: 0.2,
-            seed: 42,
             task: Task::Regression,
-            image_size: 128,
+            ..LoadOptions::new(DataDir(empty.path().to_path_buf()))
         })
         .unwrap();
     let options = common::dense(&[]);
@@ -270,13 +261,10 @@ fn a_csv_regression_learns_a_linear_target() {
     let spec: DatasetSpec = format!("csv:{}", path.display()).parse().unwrap();
     let splits = spec
         .load(&LoadOptions {
-            data_dir: DataDir(dir.path().to_path_buf()),
-            download: DownloadOptions::default(),
             target: Some("price".into()),
-            test_split: 0.2,
             seed: 1,
             task: Task::Regression,
-            image_size: 128,
+            ..LoadOptions::new(DataDir(dir.path().to_path_buf()))
         })
         .unwrap();
     assert_eq!((splits.train.len(), splits.test.len()), (80, 20));

@@ -104,6 +104,23 @@ pub struct LoadOptions {
     pub image_size: usize,
 }
 
+impl LoadOptions {
+    /// Options for `data_dir` with the command line's defaults: downloads allowed (with the
+    /// built-in mirrors), no target column, a 20% test split for tables, seed 42,
+    /// classification, 128x128 images.
+    pub fn new(data_dir: DataDir) -> Self {
+        Self {
+            data_dir,
+            download: DownloadOptions::default(),
+            target: None,
+            test_split: 0.2,
+            seed: 42,
+            task: Task::Classification,
+            image_size: 128,
+        }
+    }
+}
+
 impl DatasetSpec {
     /// Whether this is tabular data (whose features aprende standardises).
     pub fn is_table(&self) -> bool {
