@@ -86,18 +86,6 @@ fn cuda_device() -> Result<Device, TrainError> {
     ))
 }
 
-/// Whether a wgpu adapter is available (without opening it for training).
-pub fn wgpu_available() -> bool {
-    #[cfg(feature = "wgpu")]
-    {
-        BackendKind::Wgpu.device().is_ok()
-    }
-    #[cfg(not(feature = "wgpu"))]
-    {
-        false
-    }
-}
-
 impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
