@@ -285,6 +285,9 @@ fn learn<M: TaskModel>(
     })
 }
 
+/// Held for the whole of a [`fit`]: see the comment there.
+static FIT_TURN: Mutex<()> = Mutex::new(());
+
 /// Trains `config` on `data` on `device` and writes `config.json`, `model.bpk` and
 /// `report.json` (plus burn's logs and checkpoints) to `options.artifact_dir`.
 pub fn fit(
@@ -297,6 +300,12 @@ pub fn fit(
     let dir = &options.artifact_dir;
     clear_stale_logs(dir)?;
 
+    // burn's CPU backends draw initial weights and dropout masks from one RNG per
+    // process, so two fits running at once would interleave their draws and neither
+    // would be reproducible from its seed. Fits in one process therefore take turns.
+    let _turn = FIT_TURN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(config.seed);
     // The learner trains on the model's device, which must track gradients.
     let network = config.model.init(&device.clone().autodiff());
