@@ -4,11 +4,12 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::nn::{Linear, PaddingConfig2d, Relu};
 use burn::prelude::*;
 
 use crate::error::ModelError;
 use crate::options::{InputSpec, ModelOptions};
+use crate::init::{conv2d, dense};
 use crate::registry::{Architecture, ArchitectureConfig};
 use crate::summary::LayerRow;
 
@@ -50,14 +51,16 @@ impl LeNetConfig {
     pub fn init(&self, device: &Device) -> LeNet {
         let (h, w) = self.feature_size();
         LeNet {
-            conv1: Conv2dConfig::new([self.channels, 6], [5, 5])
-                .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
-                .init(device),
-            conv2: Conv2dConfig::new([6, 16], [5, 5]).init(device),
+            conv1: conv2d(
+                Conv2dConfig::new([self.channels, 6], [5, 5])
+                    .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2)),
+                device,
+            ),
+            conv2: conv2d(Conv2dConfig::new([6, 16], [5, 5]), device),
             pool: MaxPool2dConfig::new([2, 2]).init(),
-            fc1: LinearConfig::new(16 * h * w, 120).init(device),
-            fc2: LinearConfig::new(120, 84).init(device),
-            fc3: LinearConfig::new(84, self.num_classes).init(device),
+            fc1: dense(16 * h * w, 120, device),
+            fc2: dense(120, 84, device),
+            fc3: dense(84, self.num_classes, device),
             relu: Relu::new(),
             input: [self.channels, self.height, self.width],
         }

@@ -9,6 +9,7 @@
 #[macro_use]
 mod registry;
 pub mod error;
+pub mod init;
 pub mod options;
 pub mod summary;
 

@@ -1,13 +1,13 @@
 //! A multi-layer perceptron: the course's first image classifier (Fashion-MNIST 784-128-10,
 //! MNIST 784-512-512-10 with dropout).
 
-use burn::module::{Module, Param};
-use burn::nn::Initializer;
+use burn::module::Module;
 use burn::nn::activation::Activation;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::prelude::*;
 
 use crate::error::ModelError;
+use crate::init::dense;
 use crate::options::{ActivationKind, InputSpec, ModelOptions};
 use crate::registry::{Architecture, ArchitectureConfig};
 use crate::summary::LayerRow;
@@ -37,15 +37,6 @@ pub struct Mlp {
     output: Linear,
     activation: Activation,
     dropout: Dropout,
-}
-
-/// A dense layer initialised as Keras's `Dense`: Glorot-uniform weights, zero bias.
-fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
-    let mut layer = LinearConfig::new(inputs, outputs)
-        .with_initializer(Initializer::XavierUniform { gain: 1.0 })
-        .init(device);
-    layer.bias = Some(Param::from_tensor(Tensor::zeros([outputs], device)));
-    layer
 }
 
 impl MlpConfig {
