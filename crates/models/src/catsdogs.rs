@@ -13,7 +13,7 @@ use burn::nn::{
 use burn::prelude::*;
 
 use crate::error::ModelError;
-use crate::options::{InputSpec, ModelOptions};
+use crate::options::{Recipe, InputSpec, ModelOptions};
 use crate::registry::{Architecture, ArchitectureConfig};
 use crate::summary::LayerRow;
 
@@ -117,6 +117,16 @@ impl CatsDogsConfig {
 }
 
 impl ArchitectureConfig for CatsDogsConfig {
+    /// A few thousand photos and a 4-million-weight dense layer: small batches and a small
+    /// learning rate (Adam at 1e-3 diverges in the first epoch and stalls near chance), many
+    /// epochs with early stopping.
+    const RECIPE: Recipe = Recipe {
+        epochs: 60,
+        batch_size: 32,
+        lr: 1e-4,
+        patience: 10,
+    };
+
     fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError> {
         let widths = options
             .widths

@@ -126,3 +126,33 @@ impl Default for ModelOptions {
         }
     }
 }
+
+/// Training defaults an architecture suggests, used where the command line and a saved
+/// config say nothing (as a Keras lab's `fit` call would). Every flag overrides them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recipe {
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Examples per batch.
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub lr: f64,
+    /// Early-stopping patience in epochs (0: off).
+    pub patience: usize,
+}
+
+impl Recipe {
+    /// 10 epochs, batch 64, Adam 1e-3, no early stopping: the MNIST labs' settings.
+    pub const STANDARD: Recipe = Recipe {
+        epochs: 10,
+        batch_size: 64,
+        lr: 1e-3,
+        patience: 0,
+    };
+}
+
+impl Default for Recipe {
+    fn default() -> Self {
+        Recipe::STANDARD
+    }
+}

@@ -4,7 +4,7 @@
 //! config constructor.
 
 use crate::error::ModelError;
-use crate::options::{InputSpec, ModelOptions};
+use crate::options::{InputSpec, ModelOptions, Recipe};
 
 /// One registered architecture.
 #[derive(Debug, Clone, Copy)]
@@ -15,6 +15,8 @@ pub struct ModelEntry {
     pub description: &'static str,
     /// Builds the architecture's config from the command-line options and the data's shape.
     pub config: fn(&ModelOptions, &InputSpec) -> Result<crate::ModelConfig, ModelError>,
+    /// The training defaults the architecture suggests.
+    pub recipe: Recipe,
 }
 
 /// What every architecture provides. Implemented by each model struct.
@@ -29,6 +31,9 @@ pub trait Architecture {
 pub trait ArchitectureConfig: Sized {
     /// Builds the config from command-line options and the data's shape.
     fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError>;
+
+    /// Training defaults for this architecture ([`Recipe::STANDARD`] unless it needs others).
+    const RECIPE: Recipe = Recipe::STANDARD;
 }
 
 macro_rules! architectures {
@@ -58,6 +63,7 @@ macro_rules! architectures {
                 config: |options, input| {
                     Ok(ModelConfig::$model(<$config as ArchitectureConfig>::from_options(options, input)?))
                 },
+                recipe: <$config as ArchitectureConfig>::RECIPE,
             }, )*
         ];
 

@@ -97,8 +97,8 @@ pub struct TrainingConfig {
     /// Data-loading worker threads.
     #[config(default = 1)]
     pub workers: usize,
-    /// Per-channel standardisation of the inputs (fitted on the training part; tables get one,
-    /// MNIST-style images are only scaled to `[0, 1]`).
+    /// Per-channel standardisation of the inputs, fitted on the training part (`None`: images
+    /// are only scaled to `[0, 1]`, table values are used as they are).
     #[config(default = "None")]
     pub normalization: Option<data::Normalization>,
     /// The target column of a table.

@@ -46,13 +46,13 @@ struct Args {
     /// Fraction of a table held out (stratified, seeded) as its test split [default: 0.2]
     #[arg(long)]
     test_split: Option<f64>,
-    /// Maximum number of epochs [default: 10]
+    /// Maximum number of epochs [default: the model's, see below]
     #[arg(long)]
     epochs: Option<usize>,
-    /// Examples per batch [default: 64]
+    /// Examples per batch [default: the model's, see below]
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Learning rate [default: 0.001]
+    /// Learning rate [default: the model's, see below]
     #[arg(long)]
     lr: Option<f64>,
     /// Optimizer: adam or sgd [default: adam]
@@ -78,11 +78,16 @@ struct Args {
     /// Output channels of the catsdogs CNN's conv blocks [default: 32,64,128,128]
     #[arg(long, value_delimiter = ',')]
     widths: Option<Vec<usize>>,
+    /// Standardise inputs per channel with the mean and standard deviation of the training
+    /// split (images are first scaled to [0, 1]); `false` feeds [0, 1] pixels, as the Keras labs
+    /// do [default: true]
+    #[arg(long)]
+    standardize: Option<bool>,
     /// Fraction of the training data held out for validation [default: 0.15]
     #[arg(long)]
     val_split: Option<f64>,
     /// Early stopping: epochs without a lower validation loss before stopping; 0 turns it off
-    /// [default: 0]
+    /// [default: the model's, see below]
     #[arg(long)]
     patience: Option<usize>,
     /// Seed of the split, shuffles, initialisation and dropout [default: 42]
@@ -144,10 +149,15 @@ fn parse_progress(s: &str) -> Result<ProgressMode, String> {
 }
 
 fn models_help() -> String {
-    let mut s = String::from("Models:\n");
+    let mut s = String::from("Models, and the training defaults each brings:\n");
     for entry in models::REGISTRY {
-        s.push_str(&format!("  {:<8} {}\n", entry.name, entry.description));
+        let r = entry.recipe;
+        s.push_str(&format!(
+            "  {:<8} {}\n           epochs {}, batch {}, lr {}, patience {}\n",
+            entry.name, entry.description, r.epochs, r.batch_size, r.lr, r.patience
+        ));
     }
+    s.push_str("  (--dataset line: one dense unit, SGD lr 0.01, 500 epochs)\n");
     s
 }
 
@@ -200,6 +210,8 @@ fn run(args: Args) -> Result<()> {
         .or_else(|| base.as_ref().map(|c| c.model.name().to_string()))
         .unwrap_or_else(|| "mlp".into());
     let entry = models::registry_find(&model_name)?;
+    // Where neither a flag nor a saved config says, the architecture's own training defaults.
+    let recipe = entry.recipe;
 
     let mut options = base
         .as_ref()
@@ -273,11 +285,11 @@ fn run(args: Args) -> Result<()> {
                         OptimizerKind::Adam
                     }),
             )
-            .with_lr(
-                args.lr
-                    .or(b.as_ref().map(|o| o.lr))
-                    .unwrap_or(if line { 1e-2 } else { 1e-3 }),
-            )
+            .with_lr(args.lr.or(b.as_ref().map(|o| o.lr)).unwrap_or(if line {
+                1e-2
+            } else {
+                recipe.lr
+            }))
             .with_momentum(
                 args.momentum
                     .or(b.as_ref().map(|o| o.momentum))
@@ -297,14 +309,18 @@ fn run(args: Args) -> Result<()> {
     .with_epochs(pick(
         args.epochs,
         base.as_ref().map(|c| c.epochs),
-        if line { 500 } else { 10 },
+        if line { 500 } else { recipe.epochs },
     ))
     .with_batch_size(pick(
         args.batch_size,
         base.as_ref().map(|c| c.batch_size),
-        64,
+        recipe.batch_size,
     ))
-    .with_patience(pick(args.patience, base.as_ref().map(|c| c.patience), 0))
+    .with_patience(pick(
+        args.patience,
+        base.as_ref().map(|c| c.patience),
+        recipe.patience,
+    ))
     .with_workers(pick(args.workers, base.as_ref().map(|c| c.workers), 1))
     .with_val_split(
         args.val_split
@@ -332,9 +348,13 @@ fn run(args: Args) -> Result<()> {
 
     let device = args.backend.device()?;
     let data = TrainingData::new(splits, config.val_split, config.seed)?;
-    // Tables and image folders are standardised per channel with statistics of the training
-    // part only; MNIST-style images are only scaled to [0, 1], as in the courses.
-    let config = if dataset.is_table() || dataset.is_folder() {
+    // Inputs are standardised per channel with statistics of the training part only; the
+    // statistics go into config.json so evaluation and prediction reuse them.
+    let standardize = args
+        .standardize
+        .or(base.as_ref().map(|c| c.normalization.is_some()))
+        .unwrap_or(true);
+    let config = if standardize {
         config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)))
     } else {
         config
