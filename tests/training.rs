@@ -178,7 +178,12 @@ fn the_same_seed_gives_the_same_run_and_config_json_reruns_it() {
 #[test]
 fn predict_reads_images_of_any_size_and_reports_unreadable_ones() {
     let (config, data) = overfitting_run();
-    let config = config.with_epochs(3).with_patience(0);
+    // Standardised inputs, as the CLI trains by default: predict must apply the run's
+    // statistics after inverting and scaling the user's images.
+    let config = config
+        .with_epochs(3)
+        .with_patience(0)
+        .standardized_on(&data);
     let device = Device::flex();
     let run = tempfile::tempdir().unwrap();
     fit(&config, &data, &device, &common::quiet(run.path(), "flex")).unwrap();
@@ -221,6 +226,42 @@ fn predict_reads_images_of_any_size_and_reports_unreadable_ones() {
         assert!(json["top"][0]["class"].is_string() && json["top"][0]["probability"].is_number());
     }
     assert!(correct >= 3, "{:?}", outcome.predictions);
+
+    // At the native 28x28 nothing is resized, so predict's probabilities must be those of
+    // the saved model on the test image scaled to [0, 1] and standardised by hand with the
+    // run's statistics.
+    let (saved, network) = load_run(run.path(), &device).unwrap();
+    let stats = saved
+        .normalization
+        .clone()
+        .expect("the run is standardised");
+    let pixels = mnist.test.image(0).unwrap();
+    let native = images.path().join("native.png");
+    image::GrayImage::from_fn(28, 28, |x, y| {
+        image::Luma([255 - pixels[(y * 28 + x) as usize]])
+    })
+    .save(&native)
+    .unwrap();
+    let input: Vec<f32> = pixels
+        .iter()
+        .map(|&p| (f32::from(p) / 255.0 - stats.mean[0]) / stats.std[0])
+        .collect();
+    let logits = network
+        .forward(Tensor::<1>::from_floats(input.as_slice(), &device).reshape([1, 1, 28, 28]));
+    let expected: Vec<f32> = aprende::burn::tensor::activation::softmax(logits, 1)
+        .into_data()
+        .to_vec()
+        .unwrap();
+    let predicted = predict_files(run.path(), &[native], 10, &device).unwrap();
+    for scored in &predicted.predictions[0].top {
+        let class: usize = scored.class.parse().unwrap();
+        assert!(
+            (scored.probability - f64::from(expected[class])).abs() < 1e-4,
+            "class {class}: predict says {} but the model gives {}",
+            scored.probability,
+            expected[class]
+        );
+    }
 }
 
 #[test]

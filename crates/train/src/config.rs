@@ -119,6 +119,15 @@ pub struct TrainingConfig {
 }
 
 impl TrainingConfig {
+    /// This config with its inputs standardised per channel by the mean and standard
+    /// deviation of `data`'s training part, as the `train` binary does by default.
+    pub fn standardized_on(self, data: &crate::TrainingData) -> Self {
+        self.with_normalization(Some(data::Normalization::fit(
+            &data.train,
+            &data.split.train,
+        )))
+    }
+
     /// A config for training the registered architecture `model` on `set` (whose shape and
     /// classes fix the model's input and output), with the other settings at their defaults.
     pub fn for_data(

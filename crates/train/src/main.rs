@@ -9,7 +9,7 @@ use std::str::FromStr;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use data::tabular::Task;
-use data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions, Normalization};
+use data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions};
 use models::{ActivationKind, ModelOptions};
 use train::{
     BackendKind, FitOptions, OptimizerKind, OptimizerSettings, ProgressMode, TrainingConfig,
@@ -355,7 +355,7 @@ fn run(args: Args) -> Result<()> {
         .or(base.as_ref().map(|c| c.normalization.is_some()))
         .unwrap_or(true);
     let config = if standardize {
-        config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)))
+        config.standardized_on(&data)
     } else {
         config
     };
