@@ -250,7 +250,7 @@ fn predict_reads_images_of_any_size_and_reports_unreadable_ones() {
         .forward(Tensor::<1>::from_floats(input.as_slice(), &device).reshape([1, 1, 28, 28]));
     let expected: Vec<f32> = aprende::burn::tensor::activation::softmax(logits, 1)
         .into_data()
-        .to_vec()
+        .try_to_vec::<f32>()
         .unwrap();
     let predicted = predict_files(run.path(), &[native], 10, &device).unwrap();
     for scored in &predicted.predictions[0].top {
