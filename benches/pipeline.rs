@@ -1,6 +1,7 @@
 //! The image input pipeline against the CNN's training step, on cats-vs-dogs at 128x128:
 //! decoding + resizing a folder once (images/s), augmenting + batching a batch of 32
-//! (images/s), and one training step of the catsdogs CNN on a batch of 32 (images/s).
+//! (images/s), and one training step of the catsdogs CNN on a batch of 32 (images/s), with
+//! and without batch norm.
 //! The pipeline must not be the bottleneck: its rate should be several times the step's.
 //!
 //! Run: `cargo bench --bench pipeline` (needs ../shared/data, or APRENDE_SHARED_DATA).
@@ -58,30 +59,40 @@ fn bench(c: &mut Criterion) {
         b.iter(|| batcher.batch(batch.clone(), &device))
     });
 
-    let config = TrainingConfig::for_data(
-        "catsdogs",
-        ModelOptions {
-            dropout: 0.5,
-            ..Default::default()
-        },
-        "cats-vs-dogs",
-        &set,
-        OptimizerSettings::new(),
-    )
-    .unwrap();
-    let device = Device::flex().autodiff();
-    let mut model = Some(Classifier {
-        network: config.model.init(&device),
-    });
-    let mut optim = AdamConfig::new().init();
-    let items = batcher.batch(batch.clone(), &device);
-    group.bench_function("catsdogs_train_step_batch_32", |b| {
-        b.iter(|| {
-            let m = model.take().unwrap();
-            let out = TrainStep::step(&m, items.clone());
-            model = Some(optim.step(1e-3, m, out.grads));
-        })
-    });
+    // One Adam step of the CNN, with and without batch norm (batch norm's training-mode
+    // statistics are a large part of a step on flex).
+    for batch_norm in [true, false] {
+        let config = TrainingConfig::for_data(
+            "catsdogs",
+            ModelOptions {
+                dropout: 0.5,
+                batch_norm,
+                ..Default::default()
+            },
+            "cats-vs-dogs",
+            &set,
+            OptimizerSettings::new(),
+        )
+        .unwrap();
+        let device = Device::flex().autodiff();
+        let mut model = Some(Classifier {
+            network: config.model.init(&device),
+        });
+        let mut optim = AdamConfig::new().init();
+        let items = batcher.batch(batch.clone(), &device);
+        let name = if batch_norm {
+            "catsdogs_train_step_batch_32"
+        } else {
+            "catsdogs_no_batch_norm_train_step_batch_32"
+        };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let m = model.take().unwrap();
+                let out = TrainStep::step(&m, items.clone());
+                model = Some(optim.step(1e-3, m, out.grads));
+            })
+        });
+    }
     group.finish();
 }
 
