@@ -231,10 +231,7 @@ fn predict_reads_images_of_any_size_and_reports_unreadable_ones() {
     // the saved model on the test image scaled to [0, 1] and standardised by hand with the
     // run's statistics.
     let (saved, network) = load_run(run.path(), &device).unwrap();
-    let stats = saved
-        .normalization
-        .clone()
-        .expect("the run is standardised");
+    let stats = saved.normalization.expect("the run is standardised");
     let pixels = mnist.test.image(0).unwrap();
     let native = images.path().join("native.png");
     image::GrayImage::from_fn(28, 28, |x, y| {

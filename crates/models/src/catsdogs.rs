@@ -13,7 +13,7 @@ use burn::nn::{
 use burn::prelude::*;
 
 use crate::error::ModelError;
-use crate::options::{Recipe, InputSpec, ModelOptions};
+use crate::options::{InputSpec, ModelOptions, Recipe};
 use crate::registry::{Architecture, ArchitectureConfig};
 use crate::summary::LayerRow;
 

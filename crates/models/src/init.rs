@@ -1,9 +1,8 @@
 //! Keras's default initialisation for the layers the course models use: Glorot-uniform
 //! kernels and zero biases (`Dense` and `Conv2D` with their defaults).
 //!
-//! burn's own defaults follow PyTorch (uniform in ±1/sqrt(fan_in)); the course labs and the
-//! reference figures in the issues come from Keras, and Glorot's larger initial weights make
-//! the first epochs of the small networks here learn faster.
+//! burn's own defaults follow PyTorch (uniform in ±1/sqrt(fan_in)); the course labs and most
+//! reference figures in the issues come from Keras.
 
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};

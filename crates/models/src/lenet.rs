@@ -8,8 +8,8 @@ use burn::nn::{Linear, PaddingConfig2d, Relu};
 use burn::prelude::*;
 
 use crate::error::ModelError;
-use crate::options::{InputSpec, ModelOptions};
 use crate::init::{conv2d, dense};
+use crate::options::{InputSpec, ModelOptions};
 use crate::registry::{Architecture, ArchitectureConfig};
 use crate::summary::LayerRow;
 

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use data::tabular::Task;
 use data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions};
-use models::{ActivationKind, ModelOptions};
+use models::{ActivationKind, ModelOptions, Recipe};
 use train::{
     BackendKind, FitOptions, OptimizerKind, OptimizerSettings, ProgressMode, TrainingConfig,
     TrainingData, fit,
@@ -148,6 +148,14 @@ fn parse_progress(s: &str) -> Result<ProgressMode, String> {
     }
 }
 
+/// The course's first program (`--dataset line`): one dense unit trained with SGD for 500
+/// epochs, whatever the model's own recipe.
+const LINE_RECIPE: Recipe = Recipe {
+    epochs: 500,
+    lr: 1e-2,
+    ..Recipe::STANDARD
+};
+
 fn models_help() -> String {
     let mut s = String::from("Models, and the training defaults each brings:\n");
     for entry in models::REGISTRY {
@@ -157,7 +165,10 @@ fn models_help() -> String {
             entry.name, entry.description, r.epochs, r.batch_size, r.lr, r.patience
         ));
     }
-    s.push_str("  (--dataset line: one dense unit, SGD lr 0.01, 500 epochs)\n");
+    s.push_str(&format!(
+        "  (--dataset line: one dense unit, SGD lr {}, {} epochs)\n",
+        LINE_RECIPE.lr, LINE_RECIPE.epochs
+    ));
     s
 }
 
@@ -210,8 +221,6 @@ fn run(args: Args) -> Result<()> {
         .or_else(|| base.as_ref().map(|c| c.model.name().to_string()))
         .unwrap_or_else(|| "mlp".into());
     let entry = models::registry_find(&model_name)?;
-    // Where neither a flag nor a saved config says, the architecture's own training defaults.
-    let recipe = entry.recipe;
 
     let mut options = base
         .as_ref()
@@ -219,6 +228,8 @@ fn run(args: Args) -> Result<()> {
         .unwrap_or_else(default_options);
     // The course's first program: one dense unit, SGD, 500 epochs.
     let line = dataset == DatasetSpec::Line && base.is_none();
+    // Where neither a flag nor a saved config says, the architecture's own training defaults.
+    let recipe = if line { LINE_RECIPE } else { entry.recipe };
     if line {
         options = ModelOptions {
             hidden: Vec::new(),
@@ -285,11 +296,7 @@ fn run(args: Args) -> Result<()> {
                         OptimizerKind::Adam
                     }),
             )
-            .with_lr(args.lr.or(b.as_ref().map(|o| o.lr)).unwrap_or(if line {
-                1e-2
-            } else {
-                recipe.lr
-            }))
+            .with_lr(args.lr.or(b.as_ref().map(|o| o.lr)).unwrap_or(recipe.lr))
             .with_momentum(
                 args.momentum
                     .or(b.as_ref().map(|o| o.momentum))
@@ -309,7 +316,7 @@ fn run(args: Args) -> Result<()> {
     .with_epochs(pick(
         args.epochs,
         base.as_ref().map(|c| c.epochs),
-        if line { 500 } else { recipe.epochs },
+        recipe.epochs,
     ))
     .with_batch_size(pick(
         args.batch_size,
