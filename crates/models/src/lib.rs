@@ -14,7 +14,7 @@ pub mod options;
 pub mod summary;
 
 pub use error::ModelError;
-pub use options::{ActivationKind, InputSpec, ModelOptions, Recipe};
+pub use options::{ActivationKind, InputSpec, LrSchedule, ModelOptions, Recipe};
 pub use registry::{ModelEntry, find as registry_find};
 pub use summary::{LayerRow, Summary};
 

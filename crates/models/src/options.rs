@@ -139,6 +139,8 @@ pub struct Recipe {
     pub lr: f64,
     /// Early-stopping patience in epochs (0: off).
     pub patience: usize,
+    /// How the learning rate moves over the run.
+    pub schedule: LrSchedule,
 }
 
 impl Recipe {
@@ -148,11 +150,47 @@ impl Recipe {
         batch_size: 64,
         lr: 1e-3,
         patience: 0,
+        schedule: LrSchedule::Constant,
     };
 }
 
 impl Default for Recipe {
     fn default() -> Self {
         Recipe::STANDARD
+    }
+}
+
+/// How the learning rate moves over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// The same learning rate for every step (Keras's default).
+    #[default]
+    Constant,
+    /// Cosine annealing from the learning rate down to 0 at the last step of the last epoch
+    /// (PyTorch's `CosineAnnealingLR` with `T_max` = every step of the run).
+    Cosine,
+}
+
+impl fmt::Display for LrSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LrSchedule::Constant => "constant",
+            LrSchedule::Cosine => "cosine",
+        })
+    }
+}
+
+impl FromStr for LrSchedule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "constant" => Ok(LrSchedule::Constant),
+            "cosine" => Ok(LrSchedule::Cosine),
+            _ => Err(format!(
+                "unknown learning-rate schedule `{s}` (constant, cosine)"
+            )),
+        }
     }
 }

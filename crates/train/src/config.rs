@@ -4,9 +4,11 @@
 use std::path::Path;
 
 use burn::config::Config;
+use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::optim::ModuleOptimizer;
 use burn::optim::{AdamConfig, SgdConfig, momentum::MomentumConfig};
-use models::{InputSpec, ModelConfig, ModelOptions};
+use models::{InputSpec, LrSchedule, ModelConfig, ModelOptions};
 
 use crate::error::TrainError;
 
@@ -44,6 +46,9 @@ pub struct OptimizerSettings {
     /// SGD momentum (0 for none). Ignored by Adam.
     #[config(default = 0.0)]
     pub momentum: f64,
+    /// How the learning rate moves from `lr` over the run (`None`, as in configs saved before
+    /// schedules existed: constant).
+    pub schedule: Option<LrSchedule>,
 }
 
 impl OptimizerSettings {
@@ -59,6 +64,16 @@ impl OptimizerSettings {
                         .with_dampening(0.0)
                 });
                 SgdConfig::new().with_momentum(momentum).init()
+            }
+        }
+    }
+
+    /// burn's learning-rate scheduler for a run of `steps` optimizer steps in all.
+    pub fn scheduler(&self, steps: usize) -> Result<ModuleLrScheduler, String> {
+        match self.schedule.unwrap_or_default() {
+            LrSchedule::Constant => Ok(self.lr.into()),
+            LrSchedule::Cosine => {
+                CosineAnnealingLrSchedulerConfig::new(self.lr, steps.max(1)).init()
             }
         }
     }
@@ -206,5 +221,44 @@ impl TrainingConfig {
                 path.display()
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rates(settings: &OptimizerSettings, steps: usize) -> Vec<f64> {
+        let mut scheduler = settings.scheduler(steps).unwrap();
+        (0..steps).map(|_| scheduler.step().base()).collect()
+    }
+
+    #[test]
+    fn a_constant_schedule_keeps_the_learning_rate() {
+        let settings = OptimizerSettings::new().with_lr(0.01);
+        assert!(rates(&settings, 10).iter().all(|&lr| lr == 0.01));
+    }
+
+    #[test]
+    fn a_cosine_schedule_anneals_from_the_learning_rate_towards_zero_over_the_run() {
+        let settings = OptimizerSettings::new()
+            .with_lr(3e-4)
+            .with_schedule(Some(LrSchedule::Cosine));
+        let lrs = rates(&settings, 100);
+        assert!((lrs[0] - 3e-4).abs() < 1e-12, "first step {}", lrs[0]);
+        assert!((lrs[50] - 1.5e-4).abs() < 1e-12, "half-way {}", lrs[50]);
+        assert!(lrs[99] < 3e-4 * 1e-3, "last step {}", lrs[99]);
+        assert!(
+            lrs.windows(2).all(|w| w[1] <= w[0]),
+            "not decreasing: {lrs:?}"
+        );
+    }
+
+    #[test]
+    fn an_old_config_without_a_schedule_reads_as_constant() {
+        let json = r#"{"kind": "adam", "lr": 0.001, "momentum": 0.0}"#;
+        let settings: OptimizerSettings = serde_json::from_str(json).unwrap();
+        assert_eq!(settings.schedule, None);
+        assert!(rates(&settings, 5).iter().all(|&lr| lr == 0.001));
     }
 }

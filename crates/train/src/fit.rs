@@ -229,6 +229,8 @@ fn learn<M: TaskModel>(
     options: &FitOptions,
 ) -> Result<Learned, TrainError> {
     let dir = &options.artifact_dir;
+    // One optimizer step per batch; a schedule spans every step of every epoch.
+    let steps = config.epochs * train_loader.num_items().div_ceil(config.batch_size);
     let history = Arc::new(Mutex::new(Vec::new()));
     let mut training = M::with_metrics(SupervisedTraining::new(dir, train_loader, valid_loader))
         .with_default_checkpointers()
@@ -248,11 +250,15 @@ fn learn<M: TaskModel>(
         ));
     }
 
+    let scheduler = config
+        .optimizer
+        .scheduler(steps)
+        .map_err(|e| TrainError::Config(format!("learning-rate schedule: {e}")))?;
     let started = Instant::now();
     let result = training.launch(Learner::new(
         M::wrap(network),
         config.optimizer.init(),
-        config.optimizer.lr,
+        scheduler,
     ));
     let train_seconds = started.elapsed().as_secs_f64();
     if let Some(error) = result.error {

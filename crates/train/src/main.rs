@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use data::tabular::Task;
 use data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions};
-use models::{ActivationKind, ModelOptions, Recipe};
+use models::{ActivationKind, LrSchedule, ModelOptions, Recipe};
 use train::{
     BackendKind, FitOptions, OptimizerKind, OptimizerSettings, ProgressMode, TrainingConfig,
     TrainingData, fit,
@@ -55,6 +55,10 @@ struct Args {
     /// Learning rate [default: the model's, see below]
     #[arg(long)]
     lr: Option<f64>,
+    /// Learning-rate schedule: constant, or cosine (annealed to 0 over the run's epochs)
+    /// [default: the model's, see below]
+    #[arg(long, value_parser = LrSchedule::from_str)]
+    lr_schedule: Option<LrSchedule>,
     /// Optimizer: adam or sgd [default: adam]
     #[arg(long, value_parser = OptimizerKind::from_str)]
     optimizer: Option<OptimizerKind>,
@@ -161,8 +165,8 @@ fn models_help() -> String {
     for entry in models::REGISTRY {
         let r = entry.recipe;
         s.push_str(&format!(
-            "  {:<8} {}\n           epochs {}, batch {}, lr {}, patience {}\n",
-            entry.name, entry.description, r.epochs, r.batch_size, r.lr, r.patience
+            "  {:<8} {}\n           epochs {}, batch {}, lr {} ({}), patience {}\n",
+            entry.name, entry.description, r.epochs, r.batch_size, r.lr, r.schedule, r.patience
         ));
     }
     s.push_str(&format!(
@@ -302,6 +306,11 @@ fn run(args: Args) -> Result<()> {
                     .or(b.as_ref().map(|o| o.momentum))
                     .unwrap_or(0.0),
             )
+            .with_schedule(Some(
+                args.lr_schedule
+                    .or(b.as_ref().map(|o| o.schedule.unwrap_or_default()))
+                    .unwrap_or(recipe.schedule),
+            ))
     };
     let pick = |flag: Option<usize>, saved: Option<usize>, default: usize| {
         flag.or(saved).unwrap_or(default)
@@ -373,7 +382,7 @@ fn run(args: Args) -> Result<()> {
 
     print!("{}", config.model.init(&device).summary());
     println!(
-        "Training on {} ({} train, {} validation, {} test examples), {} epochs, batch {}, {:?} lr {}{}",
+        "Training on {} ({} train, {} validation, {} test examples), {} epochs, batch {}, {:?} lr {} ({}){}",
         args.backend,
         sizes.train,
         sizes.valid,
@@ -382,6 +391,7 @@ fn run(args: Args) -> Result<()> {
         config.batch_size,
         config.optimizer.kind,
         config.optimizer.lr,
+        config.optimizer.schedule.unwrap_or_default(),
         if config.patience > 0 {
             format!(
                 ", early stopping after {} epochs without improvement",
