@@ -221,14 +221,18 @@ fn one_neuron_learns_the_line() {
     let config = TrainingConfig::for_data("mlp", options, "line", &splits.train, optimizer)
         .unwrap()
         .with_epochs(500)
+        .with_val_split(0.0)
         .with_task(Task::Regression);
     assert_eq!(config.input.num_classes, 1);
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
+    // Like the course, it fits all six points; the validation figures are theirs too.
+    assert_eq!(data.validation_indices(), &[0, 1, 2, 3, 4, 5]);
     let config =
         config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)));
     let dir = tempfile::tempdir().unwrap();
     let report = fit_quietly(&config, &data, dir.path());
     assert_eq!(report.params, 2);
+    assert_eq!((report.examples.train, report.examples.valid), (6, 0));
     assert!(report.test.r2.unwrap() > 0.9999, "{:?}", report.test);
     let rows = vec![vec![10.0]];
     let prediction = predict_rows(dir.path(), &rows, 1, &Device::flex()).unwrap()[0]
@@ -287,4 +291,36 @@ fn a_csv_regression_learns_a_linear_target() {
     let report = fit_quietly(&config, &data, run.path());
     assert!(report.test.r2.unwrap() > 0.99, "{:?}", report.test);
     assert!(report.history[0].train_accuracy.is_none());
+}
+
+#[test]
+fn a_validation_split_that_holds_nothing_out_is_refused_unless_asked_for() {
+    let empty = tempfile::tempdir().unwrap();
+    let line = || {
+        DatasetSpec::Line
+            .load(&LoadOptions::new(DataDir(empty.path().to_path_buf())))
+            .unwrap()
+    };
+    let msg = TrainingData::new(line(), 0.05, 42).unwrap_err().to_string();
+    assert!(
+        msg.contains("--val-split 0.05") && msg.contains("6 training examples"),
+        "{msg}"
+    );
+
+    let splits = line();
+    let config = TrainingConfig::for_data(
+        "mlp",
+        common::dense(&[]),
+        "line",
+        &splits.train,
+        OptimizerSettings::new(),
+    )
+    .unwrap()
+    .with_val_split(0.0);
+    assert!(config.validate().is_ok());
+    let msg = config.with_patience(3).validate().unwrap_err().to_string();
+    assert!(
+        msg.contains("--patience 3") && msg.contains("--val-split"),
+        "{msg}"
+    );
 }

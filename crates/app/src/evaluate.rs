@@ -114,6 +114,14 @@ pub fn evaluate_run(
             let parts = stratified_split(&splits.train.labels, config.val_split, config.seed)
                 .map_err(TrainError::from)?;
             let idx = if split == EvalSplit::Valid {
+                if parts.valid.is_empty() {
+                    return Err(TrainError::Config(format!(
+                        "{}: the run held out no validation data (--val-split {})",
+                        run_dir.display(),
+                        config.val_split
+                    ))
+                    .into());
+                }
                 parts.valid
             } else {
                 parts.train

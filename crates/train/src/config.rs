@@ -100,7 +100,8 @@ pub struct TrainingConfig {
     /// Examples per batch.
     #[config(default = 64)]
     pub batch_size: usize,
-    /// Fraction of the training split held out for validation.
+    /// Fraction of the training split held out for validation (0: none; the validation
+    /// metrics are then those of the training examples, and there is no early stopping).
     #[config(default = 0.15)]
     pub val_split: f64,
     /// Stop after this many epochs without a lower validation loss (0: never stop early).
@@ -179,10 +180,16 @@ impl TrainingConfig {
         if self.batch_size == 0 {
             return bad("--batch-size must be at least 1".into());
         }
-        if !(self.val_split > 0.0 && self.val_split < 1.0) {
+        if !(0.0..1.0).contains(&self.val_split) {
             return bad(format!(
-                "--val-split must be in (0, 1), got {} (the validation split picks the best epoch)",
+                "--val-split must be in [0, 1), got {} (the validation split picks the best epoch)",
                 self.val_split
+            ));
+        }
+        if self.val_split == 0.0 && self.patience > 0 {
+            return bad(format!(
+                "--patience {} needs held-out data to watch: give --val-split a fraction above 0",
+                self.patience
             ));
         }
         if !(self.optimizer.lr > 0.0 && self.optimizer.lr.is_finite()) {

@@ -58,14 +58,33 @@ pub struct TrainingData {
 
 impl TrainingData {
     /// Splits `splits.train` into training and validation parts (stratified, seeded).
+    /// `val_split` 0 holds nothing out.
     pub fn new(splits: ImageSplits, val_split: f64, seed: u64) -> Result<Self, TrainError> {
         let split = stratified_split(&splits.train.labels, val_split, seed)?;
+        if val_split > 0.0 && split.valid.is_empty() {
+            return Err(TrainError::Config(format!(
+                "--val-split {val_split} of {} training examples holds none out for validation: \
+                 give a larger fraction, or 0 to validate on the training examples",
+                splits.train.len()
+            )));
+        }
         Ok(Self {
             train: Arc::new(splits.train),
             split,
             test: Arc::new(splits.test),
             skipped_files: splits.skipped.len(),
         })
+    }
+
+    /// The examples the validation metrics are computed on: the validation part, or with
+    /// nothing held out (`--val-split 0`), the training part itself, which is what Keras's
+    /// `fit` reports when it has no validation data.
+    pub fn validation_indices(&self) -> &[usize] {
+        if self.split.valid.is_empty() {
+            &self.split.train
+        } else {
+            &self.split.valid
+        }
     }
 
     /// Sizes of the three parts.
@@ -339,7 +358,7 @@ pub fn fit(
         .batch_size(config.batch_size)
         .num_workers(config.workers)
         .set_device(device.clone())
-        .build(IndexDataset::new(data.split.valid.clone()));
+        .build(IndexDataset::new(data.validation_indices().to_vec()));
 
     let trained = if data.train.is_regression() {
         learn::<Regressor>(config, network, train_loader, valid_loader, device, options)?

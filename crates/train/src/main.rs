@@ -87,7 +87,8 @@ struct Args {
     /// do [default: true]
     #[arg(long)]
     standardize: Option<bool>,
-    /// Fraction of the training data held out for validation [default: 0.15]
+    /// Fraction of the training data held out for validation; 0 holds nothing out (the
+    /// validation metrics are then the training examples') [default: 0.15; 0 for line]
     #[arg(long)]
     val_split: Option<f64>,
     /// Early stopping: epochs without a lower validation loss before stopping; 0 turns it off
@@ -341,7 +342,8 @@ fn run(args: Args) -> Result<()> {
     .with_val_split(
         args.val_split
             .or(base.as_ref().map(|c| c.val_split))
-            .unwrap_or(0.15),
+            // Six points are all the line has: the course fits all of them.
+            .unwrap_or(if line { 0.0 } else { 0.15 }),
     )
     .with_seed(seed)
     .with_target(target)
@@ -382,10 +384,14 @@ fn run(args: Args) -> Result<()> {
 
     print!("{}", config.model.init(&device).summary());
     println!(
-        "Training on {} ({} train, {} validation, {} test examples), {} epochs, batch {}, {:?} lr {} ({}){}",
+        "Training on {} ({} train, {}, {} test examples), {} epochs, batch {}, {:?} lr {} ({}){}",
         args.backend,
         sizes.train,
-        sizes.valid,
+        if sizes.valid > 0 {
+            format!("{} validation", sizes.valid)
+        } else {
+            "validation on the training examples".to_string()
+        },
         sizes.test,
         config.epochs,
         config.batch_size,
