@@ -6,7 +6,7 @@ mod common;
 use aprende::app::predict_files;
 use aprende::burn::prelude::*;
 use aprende::data::ImageSplits;
-use aprende::models::ModelOptions;
+use aprende::models::{LrSchedule, ModelOptions};
 use aprende::train::{
     OptimizerSettings, Report, TrainingConfig, TrainingData, evaluate, fit, load_run,
 };
@@ -156,13 +156,15 @@ fn early_stopping_stops_and_keeps_the_best_epoch() {
 #[test]
 fn the_same_seed_gives_the_same_run_and_config_json_reruns_it() {
     let (config, data) = overfitting_run();
-    let config = config.with_epochs(2).with_patience(0);
+    let mut config = config.with_epochs(2).with_patience(0);
+    config.optimizer.schedule = Some(LrSchedule::Cosine);
     let device = Device::flex();
     let a = tempfile::tempdir().unwrap();
     let first = fit(&config, &data, &device, &common::quiet(a.path(), "flex"))
         .unwrap()
         .report;
     let saved = TrainingConfig::load_file(&a.path().join("config.json")).unwrap();
+    assert_eq!(saved.optimizer.schedule, Some(LrSchedule::Cosine));
     let b = tempfile::tempdir().unwrap();
     let second = fit(&saved, &data, &device, &common::quiet(b.path(), "flex"))
         .unwrap()
@@ -173,6 +175,15 @@ fn the_same_seed_gives_the_same_run_and_config_json_reruns_it() {
         assert_eq!(x.val_loss, y.val_loss);
     }
     assert_eq!(first.test, second.test);
+
+    // The schedule is part of the run: at a constant rate the same seed trains differently.
+    let mut constant = config.clone();
+    constant.optimizer.schedule = Some(LrSchedule::Constant);
+    let c = tempfile::tempdir().unwrap();
+    let third = fit(&constant, &data, &device, &common::quiet(c.path(), "flex"))
+        .unwrap()
+        .report;
+    assert_ne!(first.history[1].train_loss, third.history[1].train_loss);
 }
 
 #[test]

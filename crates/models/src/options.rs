@@ -144,13 +144,16 @@ pub struct Recipe {
 }
 
 impl Recipe {
-    /// 10 epochs, batch 64, Adam 1e-3, no early stopping: the MNIST labs' settings.
+    /// 10 epochs, batch 64, Adam from 1e-3 annealed to 0 along a cosine, no early stopping:
+    /// the MNIST labs' settings, with the schedule added because over several seeds it did
+    /// better on average (MNIST LeNet +0.2 points, Fashion-MNIST MLP +1) or the same
+    /// (Fashion-MNIST LeNet); the README's results give every seed.
     pub const STANDARD: Recipe = Recipe {
         epochs: 10,
         batch_size: 64,
         lr: 1e-3,
         patience: 0,
-        schedule: LrSchedule::Constant,
+        schedule: LrSchedule::Cosine,
     };
 }
 

@@ -158,6 +158,7 @@ fn parse_progress(s: &str) -> Result<ProgressMode, String> {
 const LINE_RECIPE: Recipe = Recipe {
     epochs: 500,
     lr: 1e-2,
+    schedule: LrSchedule::Constant,
     ..Recipe::STANDARD
 };
 
