@@ -144,8 +144,7 @@ fn an_iris_mlp_learns_and_predicts_rows() {
     .with_epochs(60)
     .with_batch_size(8);
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
-    let config =
-        config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)));
+    let config = config.standardized_on(&data);
     let dir = tempfile::tempdir().unwrap();
     let device = Device::flex();
     let outcome = fit(&config, &data, &device, &common::quiet(dir.path(), "flex")).unwrap();
@@ -227,8 +226,7 @@ fn one_neuron_learns_the_line() {
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
     // Like the course, it fits all six points; the validation figures are theirs too.
     assert_eq!(data.validation_indices(), &[0, 1, 2, 3, 4, 5]);
-    let config =
-        config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)));
+    let config = config.standardized_on(&data);
     let dir = tempfile::tempdir().unwrap();
     let report = fit_quietly(&config, &data, dir.path());
     assert_eq!(report.params, 2);
@@ -285,8 +283,7 @@ fn a_csv_regression_learns_a_linear_target() {
     .with_batch_size(16)
     .with_task(Task::Regression);
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
-    let config =
-        config.with_normalization(Some(Normalization::fit(&data.train, &data.split.train)));
+    let config = config.standardized_on(&data);
     let run = tempfile::tempdir().unwrap();
     let report = fit_quietly(&config, &data, run.path());
     assert!(report.test.r2.unwrap() > 0.99, "{:?}", report.test);
