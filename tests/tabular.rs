@@ -2,7 +2,7 @@
 
 mod common;
 
-use aprende::app::predict_rows;
+use aprende::app::{EvalSplit, EvaluateOptions, evaluate_run, predict_rows};
 use aprende::burn::prelude::*;
 use aprende::data::tabular::{TableTarget, Task, parse_csv, read_csv_file};
 use aprende::data::{DataDir, DatasetSpec, LoadOptions, Normalization};
@@ -73,6 +73,26 @@ fn an_empty_file_is_an_error() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("missing.csv"), "{msg}");
+}
+
+/// `app evaluate`'s options for `split` (no downloads; the tables here need no files).
+fn eval_options(dataset: Option<String>, split: EvalSplit) -> EvaluateOptions {
+    let empty = std::env::temp_dir().join("aprende-no-data");
+    EvaluateOptions {
+        dataset,
+        split,
+        data_dir: DataDir(empty),
+        download: aprende::data::DownloadOptions {
+            offline: true,
+            ..Default::default()
+        },
+        out: None,
+    }
+}
+
+/// Whether every file in `names` is in `dir`.
+fn all_written(dir: &std::path::Path, names: &[&str]) -> bool {
+    names.iter().all(|name| dir.join(name).is_file())
 }
 
 fn iris(test_split: f64, seed: u64) -> aprende::data::ImageSplits {
@@ -172,6 +192,39 @@ fn an_iris_mlp_learns_and_predicts_rows() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("2 values") && err.contains("takes 4"), "{err}");
+
+    // `app evaluate` recomputes the test figures and every report file from the saved run.
+    let (eval, out) =
+        evaluate_run(dir.path(), &eval_options(None, EvalSplit::Test), &device).unwrap();
+    assert_eq!(out, dir.path().join("eval-iris-test"));
+    let saved = &outcome.report;
+    assert!((eval.metrics.loss - saved.test.loss).abs() < 1e-5);
+    assert_eq!(eval.metrics.accuracy, saved.test.accuracy);
+    let classification = eval.classification.as_ref().unwrap();
+    assert_eq!(
+        classification.confusion.counts,
+        saved.classification.as_ref().unwrap().confusion.counts
+    );
+    assert!(all_written(
+        &out,
+        &[
+            "evaluation.json",
+            "report.md",
+            "confusion.csv",
+            "confusion.png",
+            "curves.png",
+            "summary.txt"
+        ]
+    ));
+    // ... and on the run's validation and training parts, with the run's seed and fraction.
+    for (split, examples) in [
+        (EvalSplit::Valid, saved.examples.valid),
+        (EvalSplit::Train, saved.examples.train),
+    ] {
+        let (eval, _) = evaluate_run(dir.path(), &eval_options(None, split), &device).unwrap();
+        let support = eval.classification.unwrap().macro_avg.support;
+        assert_eq!(support, examples, "{split:?}");
+    }
 }
 
 #[test]
@@ -281,13 +334,45 @@ fn a_csv_regression_learns_a_linear_target() {
     .unwrap()
     .with_epochs(300)
     .with_batch_size(16)
-    .with_task(Task::Regression);
+    .with_task(Task::Regression)
+    .with_target(Some("price".into()))
+    .with_seed(1);
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
     let config = config.standardized_on(&data);
     let run = tempfile::tempdir().unwrap();
     let report = fit_quietly(&config, &data, run.path());
     assert!(report.test.r2.unwrap() > 0.99, "{:?}", report.test);
     assert!(report.history[0].train_accuracy.is_none());
+    assert!(all_written(
+        run.path(),
+        &["report.md", "predictions.png", "curves.png", "summary.txt"]
+    ));
+
+    // `app evaluate --dataset csv:...` (the run calls its data "houses", which is no dataset
+    // name) recomputes MSE, MAE and R^2 and writes the regression report.
+    let dataset = Some(format!("csv:{}", path.display()));
+    let (eval, out) = evaluate_run(
+        run.path(),
+        &eval_options(dataset, EvalSplit::Test),
+        &Device::flex(),
+    )
+    .unwrap();
+    assert!(eval.classification.is_none());
+    let close = |a: Option<f64>, b: Option<f64>| (a.unwrap() - b.unwrap()).abs() < 1e-4;
+    assert!(close(Some(eval.metrics.loss), Some(report.test.loss)));
+    assert!(close(eval.metrics.mae, report.test.mae) && close(eval.metrics.r2, report.test.r2));
+    assert!(all_written(
+        &out,
+        &[
+            "evaluation.json",
+            "report.md",
+            "predictions.png",
+            "curves.png",
+            "summary.txt"
+        ]
+    ));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| test metric |") && md.contains("R^2"), "{md}");
 }
 
 #[test]

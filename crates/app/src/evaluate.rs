@@ -6,7 +6,9 @@ use std::str::FromStr;
 use burn::prelude::*;
 use data::{DataDir, DatasetSpec, DownloadOptions, ImageSet, LoadOptions, stratified_split};
 use serde::Serialize;
-use train::artifacts::{ClassificationReport, write_classification_report};
+use train::artifacts::{
+    ClassificationReport, RegressionReport, write_classification_report, write_regression_report,
+};
 use train::{
     ClassificationMetrics, ConfusionMatrix, Report, SplitMetrics, TrainError, evaluate, load_run,
 };
@@ -158,32 +160,42 @@ pub fn evaluate_run(
     });
     let json = serde_json::to_vec_pretty(&report).map_err(|e| TrainError::Io(e.to_string()))?;
     data::fsutil::write_atomic(&out.join("evaluation.json"), &json).map_err(TrainError::from)?;
+    let training = Report::load(&run_dir.join(train::fit::files::REPORT)).ok();
+    let title = format!(
+        "{} on {} ({} split)",
+        report.model,
+        dataset_name,
+        options.split.as_str()
+    );
+    let summary = network.summary();
     let Some(classification) = &report.classification else {
-        let truth: Vec<f64> = indices
-            .iter()
-            .map(|&i| f64::from(set.targets.as_ref().map_or(0.0, |t| t[i])))
-            .collect();
-        let predicted: Vec<f64> = evaluation.values.iter().map(|&v| f64::from(v)).collect();
-        let png = report::scatter_png(&truth, &predicted, "predictions")
-            .map_err(|e| TrainError::Io(e.to_string()))?;
-        data::fsutil::write_atomic(&out.join("predictions.png"), &png).map_err(TrainError::from)?;
+        let targets = set.targets.as_ref().ok_or_else(|| {
+            TrainError::Config(format!("{dataset_name} has neither classes nor targets"))
+        })?;
+        let truth: Vec<f32> = indices.iter().map(|&i| targets[i]).collect();
+        write_regression_report(
+            &out,
+            &RegressionReport {
+                title,
+                training: training.as_ref(),
+                split: options.split.as_str(),
+                metrics: report.metrics,
+                summary: &summary,
+                truth: &truth,
+                predicted: &evaluation.values,
+            },
+        )?;
         return Ok((report, out));
     };
-    let training = Report::load(&run_dir.join(train::fit::files::REPORT)).ok();
     write_classification_report(
         &out,
         &ClassificationReport {
-            title: format!(
-                "{} on {} ({} split)",
-                report.model,
-                dataset_name,
-                options.split.as_str()
-            ),
+            title,
             training: training.as_ref(),
             split: options.split.as_str(),
             metrics: report.metrics,
             classification,
-            summary: &network.summary(),
+            summary: &summary,
             examples: Some((&set, &indices, &evaluation.predictions)),
         },
     )?;

@@ -1,6 +1,7 @@
 //! The human-facing files of a classification run: `confusion.csv`, `confusion.png`,
-//! `curves.png`, `summary.txt`, `mistakes.png` and `report.md` tying them together. Every file
-//! is written atomically.
+//! `curves.png`, `summary.txt`, `mistakes.png` and `report.md` tying them together, and those of a
+//! regression run (`predictions.png` in place of the confusion matrix). Every file is written
+//! atomically.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -134,59 +135,101 @@ pub fn write_classification_report(
     Ok(written)
 }
 
-/// Writes the report files of a regression run: `curves.png` (loss), `predictions.png`,
-/// `summary.txt` and `report.md`.
+/// What a regression report is about.
+pub struct RegressionReport<'a> {
+    /// Heading, e.g. `mlp on line`.
+    pub title: String,
+    /// The training report (history, best epoch), if there is one.
+    pub training: Option<&'a Report>,
+    /// Which split the metrics are about (`test`, `valid`, ...).
+    pub split: &'a str,
+    /// MSE, MAE and R^2 on it.
+    pub metrics: SplitMetrics,
+    /// The network's summary.
+    pub summary: &'a Summary,
+    /// The true value of each evaluated example.
+    pub truth: &'a [f32],
+    /// The model's prediction for each, in the same order.
+    pub predicted: &'a [f32],
+}
+
+/// Writes every report file of a regression run into `dir` (`predictions.png`,
+/// `summary.txt`, `report.md`, and `curves.png` when there is a training history);
+/// returns the names written.
 pub fn write_regression_report(
     dir: &Path,
-    training: &Report,
-    summary: &Summary,
-    truth: &[f32],
-    predicted: &[f32],
-) -> Result<(), TrainError> {
-    let curves = report::curves_png(&training.curves()).map_err(png)?;
-    write_atomic(&dir.join(files::CURVES_PNG), &curves).map_err(io)?;
-    let t: Vec<f64> = truth.iter().map(|&v| f64::from(v)).collect();
-    let p: Vec<f64> = predicted.iter().map(|&v| f64::from(v)).collect();
-    let scatter = report::scatter_png(&t, &p, "test predictions").map_err(png)?;
+    r: &RegressionReport<'_>,
+) -> Result<Vec<&'static str>, TrainError> {
+    let mut written = Vec::new();
+    if let Some(training) = r.training {
+        let curves = report::curves_png(&training.curves()).map_err(png)?;
+        write_atomic(&dir.join(files::CURVES_PNG), &curves).map_err(io)?;
+        written.push(files::CURVES_PNG);
+    }
+    let t: Vec<f64> = r.truth.iter().map(|&v| f64::from(v)).collect();
+    let p: Vec<f64> = r.predicted.iter().map(|&v| f64::from(v)).collect();
+    let scatter = report::scatter_png(&t, &p, &format!("{} predictions", r.split)).map_err(png)?;
     write_atomic(&dir.join(files::PREDICTIONS_PNG), &scatter).map_err(io)?;
+    written.push(files::PREDICTIONS_PNG);
     write_atomic(
         &dir.join(files::SUMMARY_TXT),
-        summary.to_string().as_bytes(),
+        r.summary.to_string().as_bytes(),
     )
     .map_err(io)?;
-    let m = &training.test;
+    written.push(files::SUMMARY_TXT);
+    write_atomic(
+        &dir.join(files::REPORT_MD),
+        regression_markdown(r).as_bytes(),
+    )
+    .map_err(io)?;
+    written.push(files::REPORT_MD);
+    Ok(written)
+}
+
+fn regression_markdown(r: &RegressionReport<'_>) -> String {
+    let m = &r.metrics;
     let mut md = String::new();
-    let _ = writeln!(md, "# {} on {}\n", training.model, training.dataset);
-    let _ = writeln!(md, "| test metric | value |\n| --- | --- |");
+    let _ = writeln!(md, "# {}\n", r.title);
+    let _ = writeln!(md, "| {} metric | value |\n| --- | --- |", r.split);
     let _ = writeln!(md, "| MSE | {:.6} |", m.loss);
     let _ = writeln!(md, "| MAE | {:.6} |", m.mae.unwrap_or(f64::NAN));
     let _ = writeln!(md, "| R^2 | {:.6} |", m.r2.unwrap_or(f64::NAN));
-    let _ = writeln!(md, "| examples | {} |", truth.len());
+    let _ = writeln!(md, "| examples | {} |", r.truth.len());
+    if let Some(t) = r.training {
+        let _ = writeln!(md, "\n{}", trained_line(t));
+        let _ = writeln!(
+            md,
+            "\n## Learning curves\n\n![loss per epoch]({})\n",
+            files::CURVES_PNG
+        );
+    }
     let _ = writeln!(
         md,
-        "\n{} epochs in {:.1} s on `{}`, best epoch {}{}.\n",
-        training.epochs_run,
-        training.train_seconds,
-        training.backend,
-        training.best_epoch,
-        if training.stopped_early {
+        "\n## Predictions\n\n![predicted against true]({})\n",
+        files::PREDICTIONS_PNG
+    );
+    let _ = writeln!(md, "## Model\n\n```text\n{}```", r.summary);
+    md
+}
+
+/// One sentence on how the model was trained.
+fn trained_line(t: &Report) -> String {
+    format!(
+        "Trained `{}` on `{}` with the `{}` backend ({} parameters, seed {}): {} epochs in {:.1} s, best epoch {}{}.",
+        t.model,
+        t.dataset,
+        t.backend,
+        models::summary::thousands(t.params),
+        t.seed,
+        t.epochs_run,
+        t.train_seconds,
+        t.best_epoch,
+        if t.stopped_early {
             ", stopped early"
         } else {
             ""
         }
-    );
-    let _ = writeln!(
-        md,
-        "## Learning curves\n\n![loss per epoch]({})\n",
-        files::CURVES_PNG
-    );
-    let _ = writeln!(
-        md,
-        "## Predictions\n\n![predicted against true]({})\n",
-        files::PREDICTIONS_PNG
-    );
-    let _ = writeln!(md, "## Model\n\n```text\n{summary}```");
-    write_atomic(&dir.join(files::REPORT_MD), md.as_bytes()).map_err(io)
+    )
 }
 
 fn markdown(r: &ClassificationReport<'_>, mistakes_shown: usize) -> String {
@@ -208,23 +251,7 @@ fn markdown(r: &ClassificationReport<'_>, mistakes_shown: usize) -> String {
     let _ = writeln!(md, "| weighted F1 | {:.4} |", c.weighted_avg.f1);
     let _ = writeln!(md, "| examples | {} |", c.macro_avg.support);
     if let Some(t) = r.training {
-        let _ = writeln!(
-            md,
-            "\nTrained `{}` on `{}` with the `{}` backend ({} parameters, seed {}): {} epochs in {:.1} s, best epoch {}{}.",
-            t.model,
-            t.dataset,
-            t.backend,
-            models::summary::thousands(t.params),
-            t.seed,
-            t.epochs_run,
-            t.train_seconds,
-            t.best_epoch,
-            if t.stopped_early {
-                ", stopped early"
-            } else {
-                ""
-            }
-        );
+        let _ = writeln!(md, "\n{}", trained_line(t));
         let _ = writeln!(
             md,
             "\n## Learning curves\n\n![loss and accuracy per epoch]({})\n",

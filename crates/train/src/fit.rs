@@ -21,7 +21,7 @@ use data::{ImageBatch, ImageBatcher, ImageSet, ImageSplits, StratifiedSplit, str
 use models::Network;
 
 use crate::artifacts::{
-    ClassificationReport, write_classification_report, write_regression_report,
+    ClassificationReport, RegressionReport, write_classification_report, write_regression_report,
 };
 use crate::config::TrainingConfig;
 use crate::error::TrainError;
@@ -428,7 +428,18 @@ pub fn fit(
             )?;
         }
         (None, Some(truth)) => {
-            write_regression_report(dir, &report, &summary, truth, &evaluation.values)?;
+            write_regression_report(
+                dir,
+                &RegressionReport {
+                    title: format!("{} on {}", report.model, report.dataset),
+                    training: Some(&report),
+                    split: "test",
+                    metrics: report.test,
+                    summary: &summary,
+                    truth,
+                    predicted: &evaluation.values,
+                },
+            )?;
         }
         (None, None) => {}
     }
