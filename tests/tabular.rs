@@ -97,7 +97,7 @@ fn all_written(dir: &std::path::Path, names: &[&str]) -> bool {
 
 fn iris(test_split: f64, seed: u64) -> aprende::data::ImageSplits {
     let empty = tempfile::tempdir().unwrap();
-    DatasetSpec::Iris
+    DatasetSpec::Iris(None)
         .load(&LoadOptions {
             test_split,
             seed,
@@ -125,6 +125,39 @@ fn iris_is_embedded_and_split_stratified() {
     );
     let again = iris(0.2, 42);
     assert_eq!(splits.test, again.test);
+}
+
+#[test]
+fn a_path_overrides_the_embedded_iris() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first 20 rows of each species, another column order.
+    let mut text = String::from("species,petal_width,petal_length,sepal_width,sepal_length\n");
+    for row in aprende::data::source::IRIS_CSV.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        text.push_str(&format!("{},{},{},{},{}\n", f[4], f[3], f[2], f[1], f[0]));
+    }
+    let kept: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || (i - 1) % 50 < 20)
+        .map(|(_, line)| line)
+        .collect();
+    let path = dir.path().join("my-iris.csv");
+    std::fs::write(&path, kept.join("\n")).unwrap();
+    let spec: DatasetSpec = format!("iris:{}", path.display()).parse().unwrap();
+    assert_eq!(spec.short_name(), "iris");
+    let splits = spec
+        .load(&LoadOptions::new(DataDir(dir.path().to_path_buf())))
+        .unwrap();
+    assert_eq!((splits.train.len(), splits.test.len()), (48, 12));
+    assert_eq!(splits.test.class_counts(), vec![4, 4, 4]);
+    let err = "iris:no/such.csv"
+        .parse::<DatasetSpec>()
+        .unwrap()
+        .load(&LoadOptions::new(DataDir(dir.path().to_path_buf())))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no/such.csv"), "{err}");
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn main() {
         Ok(true) => {}
         Ok(false) => std::process::exit(1),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", train::describe(e.as_ref()));
             std::process::exit(2);
         }
     }

@@ -1,5 +1,5 @@
 //! Every dataset aprende can train on, by the name `--dataset` takes: the IDX image sets
-//! (`mnist`, `fashion-mnist`), the embedded Iris table (`iris`) and any CSV table
+//! (`mnist`, `fashion-mnist`), the embedded Iris table (`iris`, or `iris:PATH` for a copy of it) and any CSV table
 //! (`csv:PATH`, with `--target COLUMN`).
 
 use std::fmt;
@@ -22,8 +22,9 @@ pub const IRIS_CSV: &str = include_str!("../assets/iris.csv");
 pub enum DatasetSpec {
     /// MNIST or Fashion-MNIST.
     Idx(DatasetName),
-    /// Iris: embedded, or `DATA_DIR/iris/iris.csv` when that file exists.
-    Iris,
+    /// Iris: the file given (`iris:PATH`), else `DATA_DIR/iris/iris.csv` when that file
+    /// exists, else the copy embedded in the binary.
+    Iris(Option<PathBuf>),
     /// A CSV file with a header row.
     Csv(PathBuf),
     /// The course's first program: y = 2x - 1 at x = -1, 0, 1, 2, 3, 4 (regression).
@@ -40,7 +41,15 @@ impl FromStr for DatasetSpec {
 
     fn from_str(s: &str) -> Result<Self> {
         if s == "iris" {
-            return Ok(DatasetSpec::Iris);
+            return Ok(DatasetSpec::Iris(None));
+        }
+        if let Some(path) = s.strip_prefix("iris:") {
+            if path.is_empty() {
+                return Err(DataError::Invalid(
+                    "`iris:` needs a path, e.g. iris:data/iris.csv (or plain `iris`)".into(),
+                ));
+            }
+            return Ok(DatasetSpec::Iris(Some(PathBuf::from(path))));
         }
         if s == "line" {
             return Ok(DatasetSpec::Line);
@@ -66,7 +75,7 @@ impl FromStr for DatasetSpec {
         }
         DatasetName::from_str(s).map(DatasetSpec::Idx).map_err(|_| {
             DataError::Invalid(format!(
-                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris, line, csv:PATH"
+                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris, iris:PATH, line, csv:PATH"
             ))
         })
     }
@@ -76,7 +85,8 @@ impl fmt::Display for DatasetSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DatasetSpec::Idx(name) => write!(f, "{name}"),
-            DatasetSpec::Iris => f.write_str("iris"),
+            DatasetSpec::Iris(None) => f.write_str("iris"),
+            DatasetSpec::Iris(Some(path)) => write!(f, "iris:{}", path.display()),
             DatasetSpec::Line => f.write_str("line"),
             DatasetSpec::CatsVsDogs => f.write_str("cats-vs-dogs"),
             DatasetSpec::Folder(path) => write!(f, "folder:{}", path.display()),
@@ -126,7 +136,7 @@ impl DatasetSpec {
     pub fn is_table(&self) -> bool {
         matches!(
             self,
-            DatasetSpec::Iris | DatasetSpec::Csv(_) | DatasetSpec::Line
+            DatasetSpec::Iris(_) | DatasetSpec::Csv(_) | DatasetSpec::Line
         )
     }
 
@@ -142,6 +152,7 @@ impl DatasetSpec {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "csv".into()),
+            DatasetSpec::Iris(_) => "iris".into(),
             other => other.to_string(),
         }
     }
@@ -152,13 +163,15 @@ impl DatasetSpec {
             DatasetSpec::Idx(name) => {
                 load_image_dataset(*name, &options.data_dir, &options.download)
             }
-            DatasetSpec::Iris => {
+            DatasetSpec::Iris(path) => {
                 let target = options.target.as_deref().unwrap_or("species");
-                let file = options.data_dir.0.join("iris").join("iris.csv");
-                let table = if file.is_file() {
-                    read_csv_file(&file, target, Task::Classification)?
-                } else {
-                    parse_csv("embedded iris.csv", IRIS_CSV, target, Task::Classification)?
+                let in_data_dir = options.data_dir.0.join("iris").join("iris.csv");
+                let table = match path {
+                    Some(file) => read_csv_file(file, target, Task::Classification)?,
+                    None if in_data_dir.is_file() => {
+                        read_csv_file(&in_data_dir, target, Task::Classification)?
+                    }
+                    None => parse_csv("embedded iris.csv", IRIS_CSV, target, Task::Classification)?,
                 };
                 split_table(table, options)
             }

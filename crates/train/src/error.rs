@@ -25,3 +25,41 @@ pub enum TrainError {
     #[error("{0}")]
     Io(String),
 }
+
+/// The message of `error` followed by those of its causes, each once: a cause whose message
+/// the error's own already contains (as `path: io error` contains `io error`) is not repeated.
+/// This is how the binaries print an error.
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = e.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = TrainError::from(data::DataError::io("a.csv", io));
+        assert_eq!(describe(&error), "a.csv: no such file");
+    }
+
+    #[test]
+    fn other_causes_are_appended() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("loading failed")]
+        struct Outer(#[source] std::io::Error);
+        let error = Outer(std::io::Error::other("disk on fire"));
+        assert_eq!(describe(&error), "loading failed: disk on fire");
+    }
+}

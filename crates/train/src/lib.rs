@@ -16,7 +16,7 @@ pub mod report;
 
 pub use backend::BackendKind;
 pub use config::{OptimizerKind, OptimizerSettings, TrainingConfig};
-pub use error::TrainError;
+pub use error::{TrainError, describe};
 pub use evaluate::{Evaluation, evaluate, forward_examples, regression_metrics};
 pub use fit::{FitOptions, FitOutcome, TrainingData, fit, load_network, load_run};
 pub use metrics::{ClassMetrics, ClassificationMetrics, ConfusionMatrix};

@@ -190,7 +190,7 @@ fn default_options() -> ModelOptions {
 
 fn main() {
     if let Err(e) = run(Args::parse()) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", train::describe(e.as_ref()));
         std::process::exit(1);
     }
 }
