@@ -2,15 +2,17 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use burn::prelude::*;
-use data::{DataDir, DatasetSpec, DownloadOptions, ImageSet, LoadOptions, stratified_split};
+use data::{DataDir, DatasetSpec, DownloadOptions, ImageSet, LoadOptions};
 use serde::Serialize;
 use train::artifacts::{
     ClassificationReport, RegressionReport, write_classification_report, write_regression_report,
 };
 use train::{
-    ClassificationMetrics, ConfusionMatrix, Report, SplitMetrics, TrainError, evaluate, load_run,
+    ClassificationMetrics, ConfusionMatrix, Report, SplitMetrics, TrainError, TrainingData,
+    evaluate, load_run,
 };
 
 use crate::predict::AppError;
@@ -107,16 +109,16 @@ pub fn evaluate_run(
         })
         .map_err(TrainError::from)?;
     check_fits(&splits.test, &config.input, &dataset_name)?;
-    let (set, indices): (ImageSet, Vec<usize>) = match options.split {
+    let (set, indices): (Arc<ImageSet>, Vec<usize>) = match options.split {
         EvalSplit::Test => {
             let n = splits.test.len();
-            (splits.test, (0..n).collect())
+            (Arc::new(splits.test), (0..n).collect())
         }
         split => {
-            let parts = stratified_split(&splits.train.labels, config.val_split, config.seed)
-                .map_err(TrainError::from)?;
-            let idx = if split == EvalSplit::Valid {
-                if parts.valid.is_empty() {
+            // The run's own split of its training data (its seed and fraction).
+            let data = TrainingData::new(splits, config.val_split, config.seed)?;
+            let indices = match split {
+                EvalSplit::Valid if data.split.valid.is_empty() => {
                     return Err(TrainError::Config(format!(
                         "{}: the run held out no validation data (--val-split {})",
                         run_dir.display(),
@@ -124,14 +126,12 @@ pub fn evaluate_run(
                     ))
                     .into());
                 }
-                parts.valid
-            } else {
-                parts.train
+                EvalSplit::Valid => data.split.valid,
+                _ => data.split.train,
             };
-            (splits.train, idx)
+            (data.train, indices)
         }
     };
-    let set = std::sync::Arc::new(set);
     let evaluation = evaluate(
         &network,
         set.clone(),
