@@ -178,13 +178,47 @@ fn models_help() -> String {
     s
 }
 
-/// Defaults of a fresh run: the MNIST MLP 784-512-512-10 with dropout 0.2.
-fn default_options() -> ModelOptions {
-    ModelOptions {
-        hidden: vec![512, 512],
-        activation: ActivationKind::Relu,
-        dropout: 0.2,
-        ..Default::default()
+/// What a run uses where neither a flag nor a saved config says otherwise.
+struct RunDefaults {
+    /// Epochs, batch size, learning rate and its schedule, patience.
+    recipe: Recipe,
+    /// The optimizer.
+    optimizer: OptimizerKind,
+    /// Fraction of the training split held out for validation.
+    val_split: f64,
+    /// The model's options.
+    options: ModelOptions,
+}
+
+impl RunDefaults {
+    /// The architecture's own recipe with the MNIST MLP's options (784-512-512-10, dropout
+    /// 0.2), Adam and 15% held out; for `--dataset line`, the course's first program: one
+    /// dense unit, SGD, 500 epochs, fitted on all six points.
+    fn new(dataset: &DatasetSpec, entry: &models::ModelEntry) -> Self {
+        if *dataset == DatasetSpec::Line {
+            return Self {
+                recipe: LINE_RECIPE,
+                optimizer: OptimizerKind::Sgd,
+                val_split: 0.0,
+                options: ModelOptions {
+                    hidden: Vec::new(),
+                    activation: ActivationKind::Relu,
+                    dropout: 0.0,
+                    ..Default::default()
+                },
+            };
+        }
+        Self {
+            recipe: entry.recipe,
+            optimizer: OptimizerKind::Adam,
+            val_split: 0.15,
+            options: ModelOptions {
+                hidden: vec![512, 512],
+                activation: ActivationKind::Relu,
+                dropout: 0.2,
+                ..Default::default()
+            },
+        }
     }
 }
 
@@ -228,22 +262,13 @@ fn run(args: Args) -> Result<()> {
         .unwrap_or_else(|| "mlp".into());
     let entry = models::registry_find(&model_name)?;
 
+    // Where neither a flag nor a saved config says, the architecture's own training defaults.
+    let defaults = RunDefaults::new(&dataset, entry);
+    let recipe = defaults.recipe;
     let mut options = base
         .as_ref()
         .map(|c| c.model_options.clone())
-        .unwrap_or_else(default_options);
-    // The course's first program: one dense unit, SGD, 500 epochs.
-    let line = dataset == DatasetSpec::Line && base.is_none();
-    // Where neither a flag nor a saved config says, the architecture's own training defaults.
-    let recipe = if line { LINE_RECIPE } else { entry.recipe };
-    if line {
-        options = ModelOptions {
-            hidden: Vec::new(),
-            activation: ActivationKind::Relu,
-            dropout: 0.0,
-            ..Default::default()
-        };
-    }
+        .unwrap_or(defaults.options);
     if let Some(h) = &args.hidden {
         options.hidden = h.0.clone();
     }
@@ -296,11 +321,7 @@ fn run(args: Args) -> Result<()> {
             .with_kind(
                 args.optimizer
                     .or(b.as_ref().map(|o| o.kind))
-                    .unwrap_or(if line {
-                        OptimizerKind::Sgd
-                    } else {
-                        OptimizerKind::Adam
-                    }),
+                    .unwrap_or(defaults.optimizer),
             )
             .with_lr(args.lr.or(b.as_ref().map(|o| o.lr)).unwrap_or(recipe.lr))
             .with_momentum(
@@ -343,8 +364,7 @@ fn run(args: Args) -> Result<()> {
     .with_val_split(
         args.val_split
             .or(base.as_ref().map(|c| c.val_split))
-            // Six points are all the line has: the course fits all of them.
-            .unwrap_or(if line { 0.0 } else { 0.15 }),
+            .unwrap_or(defaults.val_split),
     )
     .with_seed(seed)
     .with_target(target)
