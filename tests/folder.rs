@@ -119,6 +119,27 @@ fn folder_datasets_split_train_and_use_the_training_classes_for_test() {
     assert_eq!(splits.test.len(), 5);
     assert_eq!(splits.skipped.len(), 4);
     assert_eq!(splits.test.class_names, splits.train.class_names);
+
+    // Without a test folder, the test split comes out of `train`: 20% of 3 cats and 2 dogs
+    // rounds to one cat and no dog...
+    std::fs::remove_dir_all(dir.path().join("validation")).unwrap();
+    let options = LoadOptions {
+        image_size: 12,
+        ..LoadOptions::new(DataDir(dir.path().to_path_buf()))
+    };
+    let splits = spec.load(&options).unwrap();
+    assert_eq!((splits.train.len(), splits.test.len()), (4, 1));
+    // ... and a folder too small to hold any out is an error naming it.
+    for class in ["cats", "dogs"] {
+        for i in 1..3 {
+            let _ = std::fs::remove_file(dir.path().join(format!("train/{class}/{i}.png")));
+        }
+    }
+    let msg = spec.load(&options).unwrap_err().to_string();
+    assert!(
+        msg.contains("train") && msg.contains("holds none out for testing"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -75,6 +75,31 @@ fn an_empty_file_is_an_error() {
     assert!(msg.contains("missing.csv"), "{msg}");
 }
 
+#[test]
+fn a_table_too_small_to_test_on_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.csv");
+    std::fs::write(&path, "a,b,y\n1,2,cat\n3,4,dog\n5,6,cat\n").unwrap();
+    let spec: DatasetSpec = format!("csv:{}", path.display()).parse().unwrap();
+    let options = LoadOptions {
+        target: Some("y".into()),
+        ..LoadOptions::new(DataDir(dir.path().to_path_buf()))
+    };
+    // 20% of two cats and one dog rounds to no test row: an error, not a test accuracy of 0.
+    let msg = spec.load(&options).unwrap_err().to_string();
+    assert!(
+        msg.contains("tiny.csv") && msg.contains("holds none out for testing"),
+        "{msg}"
+    );
+    let splits = spec
+        .load(&LoadOptions {
+            test_split: 0.5,
+            ..options
+        })
+        .unwrap();
+    assert_eq!((splits.train.len(), splits.test.len()), (2, 1));
+}
+
 /// `app evaluate`'s options for `split` (no downloads; the tables here need no files).
 fn eval_options(dataset: Option<String>, split: EvalSplit) -> EvaluateOptions {
     let empty = std::env::temp_dir().join("aprende-no-data");

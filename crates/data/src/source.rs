@@ -173,7 +173,7 @@ impl DatasetSpec {
                     }
                     None => parse_csv("embedded iris.csv", IRIS_CSV, target, Task::Classification)?,
                 };
-                split_table(table, options)
+                split_table(table, options, &self.to_string())
             }
             DatasetSpec::Csv(path) => {
                 let target = options.target.as_deref().ok_or_else(|| {
@@ -182,7 +182,11 @@ impl DatasetSpec {
                         path.display()
                     ))
                 })?;
-                split_table(read_csv_file(path, target, options.task)?, options)
+                split_table(
+                    read_csv_file(path, target, options.task)?,
+                    options,
+                    &self.to_string(),
+                )
             }
             DatasetSpec::CatsVsDogs => {
                 let root = options.data_dir.0.join("cats-vs-dogs");
@@ -221,7 +225,8 @@ impl DatasetSpec {
 
 /// A table as examples of `[features, 1, 1]`, split into train and test
 /// (stratified, seeded).
-fn split_table(table: Table, options: &LoadOptions) -> Result<ImageSplits> {
+/// Splits a table (`name` in errors) into training and test parts, stratified by class.
+fn split_table(table: Table, options: &LoadOptions, name: &str) -> Result<ImageSplits> {
     let n = table.len();
     let (labels, class_names, targets) = match table.target {
         TableTarget::Classes { labels, names } => (labels, names, None),
@@ -242,12 +247,33 @@ fn split_table(table: Table, options: &LoadOptions) -> Result<ImageSplits> {
             options.test_split
         )));
     }
-    let parts = stratified_split(&set.labels, options.test_split, options.seed)?;
+    let parts = hold_out_test(&set.labels, options, name, "rows")?;
     Ok(ImageSplits {
         train: set.subset(&parts.train),
         test: set.subset(&parts.valid),
         skipped: Vec::new(),
     })
+}
+
+/// Holds out `options.test_split` of the examples (`what`: rows, images) of `name` as a test
+/// split, stratified and seeded; `valid` of the result is the test part. A split that holds
+/// nothing out is an error, not a test accuracy of 0.
+fn hold_out_test(
+    labels: &[usize],
+    options: &LoadOptions,
+    name: &str,
+    what: &str,
+) -> Result<crate::split::StratifiedSplit> {
+    let parts = stratified_split(labels, options.test_split, options.seed)?;
+    if parts.valid.is_empty() {
+        return Err(DataError::Invalid(format!(
+            "{name}: --test-split {} of its {} {what} holds none out for testing \
+             (every class keeps one for training): give more {what} or a larger --test-split",
+            options.test_split,
+            labels.len()
+        )));
+    }
+    Ok(parts)
 }
 
 /// Loads a training image folder and a test folder (or, without one, a stratified test split of
@@ -266,7 +292,8 @@ fn load_image_folders(
             (train_set, test_set)
         }
         None => {
-            let parts = stratified_split(&train_set.labels, options.test_split, options.seed)?;
+            let name = train.display().to_string();
+            let parts = hold_out_test(&train_set.labels, options, &name, "images")?;
             (
                 train_set.subset(&parts.train),
                 train_set.subset(&parts.valid),
