@@ -7,9 +7,7 @@ use std::sync::Arc;
 use burn::prelude::*;
 use data::{DataDir, DatasetSpec, DownloadOptions, ImageSet, LoadOptions};
 use serde::Serialize;
-use train::artifacts::{
-    ClassificationReport, RegressionReport, write_classification_report, write_regression_report,
-};
+use train::artifacts::{Outcome, RunReport, write_report};
 use train::{
     ClassificationMetrics, ConfusionMatrix, Report, SplitMetrics, TrainError, TrainingData,
     evaluate, load_run,
@@ -168,35 +166,35 @@ pub fn evaluate_run(
         options.split.as_str()
     );
     let summary = network.summary();
-    let Some(classification) = &report.classification else {
-        let targets = set.targets.as_ref().ok_or_else(|| {
-            TrainError::Config(format!("{dataset_name} has neither classes nor targets"))
-        })?;
-        let truth: Vec<f32> = indices.iter().map(|&i| targets[i]).collect();
-        write_regression_report(
-            &out,
-            &RegressionReport {
-                title,
-                training: training.as_ref(),
-                split: options.split.as_str(),
-                metrics: report.metrics,
-                summary: &summary,
+    let truth: Vec<f32>;
+    let outcome = match (&report.classification, &set.targets) {
+        (Some(metrics), _) => Outcome::Classification {
+            metrics,
+            examples: Some((&set, &indices, &evaluation.predictions)),
+        },
+        (None, Some(targets)) => {
+            truth = indices.iter().map(|&i| targets[i]).collect();
+            Outcome::Regression {
                 truth: &truth,
                 predicted: &evaluation.values,
-            },
-        )?;
-        return Ok((report, out));
+            }
+        }
+        (None, None) => {
+            return Err(TrainError::Config(format!(
+                "{dataset_name} has neither classes nor targets"
+            ))
+            .into());
+        }
     };
-    write_classification_report(
+    write_report(
         &out,
-        &ClassificationReport {
+        &RunReport {
             title,
             training: training.as_ref(),
             split: options.split.as_str(),
             metrics: report.metrics,
-            classification,
             summary: &summary,
-            examples: Some((&set, &indices, &evaluation.predictions)),
+            outcome,
         },
     )?;
     Ok((report, out))

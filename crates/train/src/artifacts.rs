@@ -36,22 +36,38 @@ pub mod files {
 /// How many misclassified examples `mistakes.png` shows.
 pub const MISTAKES_SHOWN: usize = 24;
 
-/// What a classification report is about.
-pub struct ClassificationReport<'a> {
-    /// Heading, e.g. `mnist-lenet`.
+/// What a report is about: a model evaluated on one split.
+pub struct RunReport<'a> {
+    /// Heading, e.g. `lenet on mnist`.
     pub title: String,
-    /// The training report (history, best epoch), if the model was trained in this run.
+    /// The training report (history, best epoch), if there is one.
     pub training: Option<&'a Report>,
-    /// Which split the metrics are about (`test`, `validation`, ...).
+    /// Which split the metrics are about (`test`, `valid`, ...).
     pub split: &'a str,
-    /// Loss and accuracy on it.
+    /// Loss and accuracy (classification) or MSE, MAE and R^2 (regression) on it.
     pub metrics: SplitMetrics,
-    /// Per-class metrics and the confusion matrix on it.
-    pub classification: &'a ClassificationMetrics,
     /// The network's summary.
     pub summary: &'a Summary,
-    /// The evaluated examples (images) and the prediction of each.
-    pub examples: Option<(&'a ImageSet, &'a [usize], &'a [usize])>,
+    /// What the model predicted, by kind of task.
+    pub outcome: Outcome<'a>,
+}
+
+/// The predictions a report shows.
+pub enum Outcome<'a> {
+    /// Classes.
+    Classification {
+        /// Per-class metrics and the confusion matrix.
+        metrics: &'a ClassificationMetrics,
+        /// The evaluated examples (images) and the predicted class of each.
+        examples: Option<(&'a ImageSet, &'a [usize], &'a [usize])>,
+    },
+    /// Numbers.
+    Regression {
+        /// The true value of each evaluated example.
+        truth: &'a [f32],
+        /// The predicted value of each, in the same order.
+        predicted: &'a [f32],
+    },
 }
 
 fn io(e: data::DataError) -> TrainError {
@@ -62,13 +78,54 @@ fn png(e: report::ReportError) -> TrainError {
     TrainError::Io(e.to_string())
 }
 
-/// Writes every report file of `r` into `dir`; returns the names written.
-pub fn write_classification_report(
-    dir: &Path,
-    r: &ClassificationReport<'_>,
-) -> Result<Vec<&'static str>, TrainError> {
+/// Writes every report file of `r` into `dir` (for classification `confusion.csv`,
+/// `confusion.png` and, for images, `mistakes.png`; for regression `predictions.png`; for both
+/// `curves.png` when there is a training history, `summary.txt` and `report.md`); returns the
+/// names written.
+pub fn write_report(dir: &Path, r: &RunReport<'_>) -> Result<Vec<&'static str>, TrainError> {
     let mut written = Vec::new();
-    let confusion = &r.classification.confusion;
+    if let Some(training) = r.training {
+        let curves = report::curves_png(&training.curves()).map_err(png)?;
+        write_atomic(&dir.join(files::CURVES_PNG), &curves).map_err(io)?;
+        written.push(files::CURVES_PNG);
+    }
+    write_atomic(
+        &dir.join(files::SUMMARY_TXT),
+        r.summary.to_string().as_bytes(),
+    )
+    .map_err(io)?;
+    written.push(files::SUMMARY_TXT);
+    let md = match r.outcome {
+        Outcome::Classification { metrics, examples } => {
+            let mistakes_shown =
+                write_classification_files(dir, r, metrics, examples, &mut written)?;
+            markdown(r, metrics, mistakes_shown)
+        }
+        Outcome::Regression { truth, predicted } => {
+            let t: Vec<f64> = truth.iter().map(|&v| f64::from(v)).collect();
+            let p: Vec<f64> = predicted.iter().map(|&v| f64::from(v)).collect();
+            let scatter =
+                report::scatter_png(&t, &p, &format!("{} predictions", r.split)).map_err(png)?;
+            write_atomic(&dir.join(files::PREDICTIONS_PNG), &scatter).map_err(io)?;
+            written.push(files::PREDICTIONS_PNG);
+            regression_markdown(r, truth.len())
+        }
+    };
+    write_atomic(&dir.join(files::REPORT_MD), md.as_bytes()).map_err(io)?;
+    written.push(files::REPORT_MD);
+    Ok(written)
+}
+
+/// Writes `confusion.csv`, `confusion.png` and `mistakes.png`; returns how many mistakes the
+/// last shows.
+fn write_classification_files(
+    dir: &Path,
+    r: &RunReport<'_>,
+    classification: &ClassificationMetrics,
+    examples: Option<(&ImageSet, &[usize], &[usize])>,
+    written: &mut Vec<&'static str>,
+) -> Result<usize, TrainError> {
+    let confusion = &classification.confusion;
     write_atomic(
         &dir.join(files::CONFUSION_CSV),
         confusion.to_csv().as_bytes(),
@@ -78,19 +135,8 @@ pub fn write_classification_report(
     let heatmap = report::confusion_png(&confusion.classes, &confusion.counts).map_err(png)?;
     write_atomic(&dir.join(files::CONFUSION_PNG), &heatmap).map_err(io)?;
     written.push(files::CONFUSION_PNG);
-    write_atomic(
-        &dir.join(files::SUMMARY_TXT),
-        r.summary.to_string().as_bytes(),
-    )
-    .map_err(io)?;
-    written.push(files::SUMMARY_TXT);
-    if let Some(training) = r.training {
-        let curves = report::curves_png(&training.curves()).map_err(png)?;
-        write_atomic(&dir.join(files::CURVES_PNG), &curves).map_err(io)?;
-        written.push(files::CURVES_PNG);
-    }
     let mut mistakes_shown = 0;
-    if let Some((set, indices, predictions)) = r.examples {
+    if let Some((set, indices, predictions)) = examples {
         let mistakes: Vec<GridImage> = indices
             .iter()
             .zip(predictions)
@@ -126,67 +172,10 @@ pub fn write_classification_report(
             written.push(files::MISTAKES_PNG);
         }
     }
-    write_atomic(
-        &dir.join(files::REPORT_MD),
-        markdown(r, mistakes_shown).as_bytes(),
-    )
-    .map_err(io)?;
-    written.push(files::REPORT_MD);
-    Ok(written)
+    Ok(mistakes_shown)
 }
 
-/// What a regression report is about.
-pub struct RegressionReport<'a> {
-    /// Heading, e.g. `mlp on line`.
-    pub title: String,
-    /// The training report (history, best epoch), if there is one.
-    pub training: Option<&'a Report>,
-    /// Which split the metrics are about (`test`, `valid`, ...).
-    pub split: &'a str,
-    /// MSE, MAE and R^2 on it.
-    pub metrics: SplitMetrics,
-    /// The network's summary.
-    pub summary: &'a Summary,
-    /// The true value of each evaluated example.
-    pub truth: &'a [f32],
-    /// The model's prediction for each, in the same order.
-    pub predicted: &'a [f32],
-}
-
-/// Writes every report file of a regression run into `dir` (`predictions.png`,
-/// `summary.txt`, `report.md`, and `curves.png` when there is a training history);
-/// returns the names written.
-pub fn write_regression_report(
-    dir: &Path,
-    r: &RegressionReport<'_>,
-) -> Result<Vec<&'static str>, TrainError> {
-    let mut written = Vec::new();
-    if let Some(training) = r.training {
-        let curves = report::curves_png(&training.curves()).map_err(png)?;
-        write_atomic(&dir.join(files::CURVES_PNG), &curves).map_err(io)?;
-        written.push(files::CURVES_PNG);
-    }
-    let t: Vec<f64> = r.truth.iter().map(|&v| f64::from(v)).collect();
-    let p: Vec<f64> = r.predicted.iter().map(|&v| f64::from(v)).collect();
-    let scatter = report::scatter_png(&t, &p, &format!("{} predictions", r.split)).map_err(png)?;
-    write_atomic(&dir.join(files::PREDICTIONS_PNG), &scatter).map_err(io)?;
-    written.push(files::PREDICTIONS_PNG);
-    write_atomic(
-        &dir.join(files::SUMMARY_TXT),
-        r.summary.to_string().as_bytes(),
-    )
-    .map_err(io)?;
-    written.push(files::SUMMARY_TXT);
-    write_atomic(
-        &dir.join(files::REPORT_MD),
-        regression_markdown(r).as_bytes(),
-    )
-    .map_err(io)?;
-    written.push(files::REPORT_MD);
-    Ok(written)
-}
-
-fn regression_markdown(r: &RegressionReport<'_>) -> String {
+fn regression_markdown(r: &RunReport<'_>, examples: usize) -> String {
     let m = &r.metrics;
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", r.title);
@@ -194,7 +183,7 @@ fn regression_markdown(r: &RegressionReport<'_>) -> String {
     let _ = writeln!(md, "| MSE | {:.6} |", m.loss);
     let _ = writeln!(md, "| MAE | {:.6} |", m.mae.unwrap_or(f64::NAN));
     let _ = writeln!(md, "| R^2 | {:.6} |", m.r2.unwrap_or(f64::NAN));
-    let _ = writeln!(md, "| examples | {} |", r.truth.len());
+    let _ = writeln!(md, "| examples | {examples} |");
     if let Some(t) = r.training {
         let _ = writeln!(md, "\n{}", trained_line(t));
         let _ = writeln!(
@@ -232,8 +221,7 @@ fn trained_line(t: &Report) -> String {
     )
 }
 
-fn markdown(r: &ClassificationReport<'_>, mistakes_shown: usize) -> String {
-    let c = r.classification;
+fn markdown(r: &RunReport<'_>, c: &ClassificationMetrics, mistakes_shown: usize) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", r.title);
     let _ = writeln!(md, "| {} metric | value |\n| --- | --- |", r.split);

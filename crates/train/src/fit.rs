@@ -20,9 +20,7 @@ use data::batch::IndexDataset;
 use data::{ImageBatch, ImageBatcher, ImageSet, ImageSplits, StratifiedSplit, stratified_split};
 use models::Network;
 
-use crate::artifacts::{
-    ClassificationReport, RegressionReport, write_classification_report, write_regression_report,
-};
+use crate::artifacts::{Outcome, RunReport, write_report};
 use crate::config::TrainingConfig;
 use crate::error::TrainError;
 use crate::evaluate::evaluate;
@@ -412,36 +410,29 @@ pub fn fit(
     config.save_atomic(&dir.join(files::CONFIG))?;
     report.save(&dir.join(files::REPORT))?;
     let summary = network.summary();
-    match (&report.classification, &data.test.targets) {
-        (Some(classification), _) => {
-            write_classification_report(
-                dir,
-                &ClassificationReport {
-                    title: format!("{} on {}", report.model, report.dataset),
-                    training: Some(&report),
-                    split: "test",
-                    metrics: report.test,
-                    classification,
-                    summary: &summary,
-                    examples: Some((&data.test, &test_indices, &evaluation.predictions)),
-                },
-            )?;
-        }
-        (None, Some(truth)) => {
-            write_regression_report(
-                dir,
-                &RegressionReport {
-                    title: format!("{} on {}", report.model, report.dataset),
-                    training: Some(&report),
-                    split: "test",
-                    metrics: report.test,
-                    summary: &summary,
-                    truth,
-                    predicted: &evaluation.values,
-                },
-            )?;
-        }
-        (None, None) => {}
+    let outcome = match (&report.classification, &data.test.targets) {
+        (Some(metrics), _) => Some(Outcome::Classification {
+            metrics,
+            examples: Some((&data.test, &test_indices, &evaluation.predictions)),
+        }),
+        (None, Some(truth)) => Some(Outcome::Regression {
+            truth,
+            predicted: &evaluation.values,
+        }),
+        (None, None) => None,
+    };
+    if let Some(outcome) = outcome {
+        write_report(
+            dir,
+            &RunReport {
+                title: format!("{} on {}", report.model, report.dataset),
+                training: Some(&report),
+                split: "test",
+                metrics: report.test,
+                summary: &summary,
+                outcome,
+            },
+        )?;
     }
     Ok(FitOutcome { network, report })
 }
