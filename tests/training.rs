@@ -293,3 +293,52 @@ fn weights_of_another_architecture_are_a_clear_error() {
     assert!(err.contains("model.bpk"), "{err}");
     assert!(err.contains("lenet"), "{err}");
 }
+
+/// Ctrl-C in the `train` binary triggers the run's interrupter; the epochs that finished are
+/// not lost.
+#[test]
+fn an_interrupted_run_saves_the_best_epoch_it_finished() {
+    let (config, data) = overfitting_run();
+    let config = config.with_patience(0);
+    let dir = tempfile::tempdir().unwrap();
+    let interrupter = aprende::burn::train::Interrupter::new();
+    // Stop once the first epoch's checkpoint is on disk, as a user might mid-run.
+    let first_checkpoint = dir.path().join("checkpoint/model-1.bpk");
+    let stop = interrupter.clone();
+    std::thread::spawn(move || {
+        while !first_checkpoint.is_file() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        stop.stop(Some("test"));
+    });
+    let options = aprende::train::FitOptions {
+        interrupter: Some(interrupter),
+        ..common::quiet(dir.path(), "flex")
+    };
+    let report = fit(&config, &data, &Device::flex(), &options)
+        .unwrap()
+        .report;
+    assert!(report.interrupted && !report.stopped_early);
+    assert!(
+        (1..config.epochs).contains(&report.epochs_run),
+        "{} epochs",
+        report.epochs_run
+    );
+    // Only whole epochs are in the history, and the kept one is the best of them.
+    let epochs: Vec<usize> = report.history.iter().map(|r| r.epoch).collect();
+    assert_eq!(epochs, (1..=report.epochs_run).collect::<Vec<_>>());
+    let best = report.best().unwrap();
+    assert!(report.history.iter().all(|r| r.val_loss >= best.val_loss));
+    let saved = Report::load(&dir.path().join("report.json")).unwrap();
+    assert!(saved.interrupted);
+    let (_, network) = load_run(dir.path(), &Device::flex()).unwrap();
+    let eval = evaluate(
+        &network,
+        data.train.clone(),
+        &data.split.valid,
+        None,
+        64,
+        &Device::flex(),
+    );
+    assert!((eval.metrics.loss - best.val_loss).abs() < 1e-4 * best.val_loss.max(1.0));
+}

@@ -69,8 +69,7 @@ pub fn dense(hidden: &[usize]) -> ModelOptions {
 /// Fit options that write to `dir` and show no progress.
 pub fn quiet(dir: &Path, backend: &str) -> FitOptions {
     FitOptions {
-        artifact_dir: dir.to_path_buf(),
-        backend: backend.to_string(),
         progress: ProgressMode::Quiet,
+        ..FitOptions::new(dir, backend)
     }
 }

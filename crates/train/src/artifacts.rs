@@ -215,6 +215,8 @@ fn trained_line(t: &Report) -> String {
         t.best_epoch,
         if t.stopped_early {
             ", stopped early"
+        } else if t.interrupted {
+            ", interrupted by the user"
         } else {
             ""
         }

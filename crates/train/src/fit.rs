@@ -12,8 +12,8 @@ use burn::store::ModuleRecord;
 use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{
-    InferenceStep, Learner, LearnerModel, MetricEarlyStoppingStrategy, StoppingCondition,
-    SupervisedTraining, TrainStep,
+    InferenceStep, Interrupter, Learner, LearnerModel, MetricEarlyStoppingStrategy,
+    StoppingCondition, SupervisedTraining, TrainStep,
 };
 use data::augment::Augmenter;
 use data::batch::IndexDataset;
@@ -96,7 +96,7 @@ impl TrainingData {
 }
 
 /// Where and how a run writes and shows its progress.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FitOptions {
     /// The run's artifact directory.
     pub artifact_dir: PathBuf,
@@ -104,6 +104,33 @@ pub struct FitOptions {
     pub backend: String,
     /// Progress display.
     pub progress: ProgressMode,
+    /// A handle that stops training after the current batch (the binary triggers it on
+    /// Ctrl-C); the best epoch finished so far is then kept and reported as usual.
+    pub interrupter: Option<Interrupter>,
+}
+
+impl std::fmt::Debug for FitOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FitOptions")
+            .field("artifact_dir", &self.artifact_dir)
+            .field("backend", &self.backend)
+            .field("progress", &self.progress)
+            .field("interrupter", &self.interrupter.is_some())
+            .finish()
+    }
+}
+
+impl FitOptions {
+    /// Options that write to `artifact_dir` and name `backend` in the report, with a line per
+    /// epoch and no interrupter.
+    pub fn new(artifact_dir: impl Into<PathBuf>, backend: impl Into<String>) -> Self {
+        Self {
+            artifact_dir: artifact_dir.into(),
+            backend: backend.into(),
+            progress: ProgressMode::Lines,
+            interrupter: None,
+        }
+    }
 }
 
 /// The trained network and its report.
@@ -252,6 +279,9 @@ fn learn<M: TaskModel>(
     let mut training = M::with_metrics(SupervisedTraining::new(dir, train_loader, valid_loader))
         .with_default_checkpointers()
         .num_epochs(config.epochs);
+    if let Some(interrupter) = &options.interrupter {
+        training = training.with_interrupter(interrupter.clone());
+    }
     let renderer =
         RecordingRenderer::new(options.progress, training.interrupter(), history.clone());
     training = training.renderer(Box::new(renderer));
@@ -281,9 +311,23 @@ fn learn<M: TaskModel>(
     if let Some(error) = result.error {
         return Err(TrainError::Training(error.to_string()));
     }
-    let history: Vec<EpochRecord> = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut history: Vec<EpochRecord> = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let interrupted = result.interrupted.is_some();
+    // Stopped during validation, the last epoch was recorded with part of its validation
+    // and has no checkpoint: it did not finish.
+    if interrupted
+        && history
+            .last()
+            .is_some_and(|r| !checkpoint_path(dir, r.epoch).is_file())
+    {
+        history.pop();
+    }
     if history.is_empty() {
-        return Err(TrainError::Training("no epoch finished".into()));
+        return Err(TrainError::Training(if interrupted {
+            "interrupted before the first epoch finished; nothing was saved".into()
+        } else {
+            "no epoch finished".into()
+        }));
     }
 
     // burn returns the last epoch's model; keep the best one instead.
@@ -303,7 +347,7 @@ fn learn<M: TaskModel>(
         network,
         history,
         best_epoch,
-        interrupted: result.interrupted.is_some(),
+        interrupted,
         train_seconds,
     })
 }
@@ -399,6 +443,7 @@ pub fn fit(
         epochs_run,
         best_epoch,
         stopped_early: epochs_run < config.epochs && !interrupted,
+        interrupted,
         examples: data.sizes(),
         skipped_files: data.skipped_files,
         history,

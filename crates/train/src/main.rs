@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
+use burn::train::Interrupter;
 use clap::Parser;
 use data::tabular::Task;
 use data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions};
@@ -222,6 +223,37 @@ impl RunDefaults {
     }
 }
 
+/// An interrupter that the first Ctrl-C (SIGINT or SIGTERM) triggers: training stops after
+/// the current batch and the best epoch finished so far is saved and reported. A second one
+/// quits at once. (The terminal UI reads keys itself: there `q` offers the same stop.)
+fn stop_on_ctrl_c() -> Interrupter {
+    let interrupter = Interrupter::new();
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+            Ok(mut signals) => {
+                let handle = interrupter.clone();
+                std::thread::spawn(move || {
+                    for _ in signals.forever() {
+                        if handle.should_stop() {
+                            eprintln!("\nInterrupted again: quitting without saving.");
+                            std::process::exit(130);
+                        }
+                        eprintln!(
+                            "\nInterrupted: stopping after this batch and saving the best epoch so far \
+                             (Ctrl-C again quits at once)."
+                        );
+                        handle.stop(Some("interrupted by the user"));
+                    }
+                });
+            }
+            Err(e) => eprintln!("warning: Ctrl-C will kill the run unsaved: {e}"),
+        }
+    }
+    interrupter
+}
+
 fn main() {
     if let Err(e) = run(Args::parse()) {
         eprintln!("error: {}", train::describe(e.as_ref()));
@@ -433,9 +465,9 @@ fn run(args: Args) -> Result<()> {
         &data,
         &device,
         &FitOptions {
-            artifact_dir: artifact_dir.clone(),
-            backend: args.backend.to_string(),
             progress: args.progress,
+            interrupter: Some(stop_on_ctrl_c()),
+            ..FitOptions::new(&artifact_dir, args.backend.to_string())
         },
     )
     .with_context(|| format!("training run in {}", artifact_dir.display()))?;
@@ -449,13 +481,16 @@ fn run(args: Args) -> Result<()> {
         _ => format!("loss {:.4}", r.test.loss),
     };
     println!(
-        "{} after {} epochs ({:.1} s). Best epoch {}: val_loss {:.4}. Test: {test}",
-        if r.stopped_early {
+        "{} after {} epoch{} ({:.1} s). Best epoch {}: val_loss {:.4}. Test: {test}",
+        if r.interrupted {
+            "Interrupted"
+        } else if r.stopped_early {
             "Stopped early"
         } else {
             "Done"
         },
         r.epochs_run,
+        if r.epochs_run == 1 { "" } else { "s" },
         r.train_seconds,
         r.best_epoch,
         r.best().map_or(f64::NAN, |b| b.val_loss),

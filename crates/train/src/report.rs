@@ -78,6 +78,10 @@ pub struct Report {
     pub best_epoch: usize,
     /// Whether early stopping ended the run before `--epochs`.
     pub stopped_early: bool,
+    /// Whether the run was stopped by the user (Ctrl-C, or `q` in the terminal UI); the
+    /// history then ends with the last epoch that finished.
+    #[serde(default)]
+    pub interrupted: bool,
     /// Examples in the training, validation and test splits.
     pub examples: SplitSizes,
     /// Files of an image folder left out because they are not decodable images (listed, with
