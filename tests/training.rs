@@ -299,7 +299,7 @@ fn weights_of_another_architecture_are_a_clear_error() {
 #[test]
 fn an_interrupted_run_saves_the_best_epoch_it_finished() {
     let (config, data) = overfitting_run();
-    let config = config.with_patience(0);
+    let config = config.with_patience(0).with_epochs(20);
     let dir = tempfile::tempdir().unwrap();
     let interrupter = aprende::burn::train::Interrupter::new();
     // Stop once the first epoch's checkpoint is on disk, as a user might mid-run.
@@ -341,4 +341,77 @@ fn an_interrupted_run_saves_the_best_epoch_it_finished() {
         &Device::flex(),
     );
     assert!((eval.metrics.loss - best.val_loss).abs() < 1e-4 * best.val_loss.max(1.0));
+
+    // `--resume` continues the run to its last epoch, keeping the epochs it had.
+    if !optimizer_state_can_load() {
+        return;
+    }
+    let resume = aprende::train::FitOptions {
+        resume: true,
+        ..common::quiet(dir.path(), "flex")
+    };
+    let resumed = fit(&config, &data, &Device::flex(), &resume)
+        .unwrap()
+        .report;
+    assert!(!resumed.interrupted);
+    assert_eq!(resumed.epochs_run, config.epochs);
+    assert_same_history(&resumed.history[..report.epochs_run], &report.history);
+    let epochs: Vec<usize> = resumed.history.iter().map(|r| r.epoch).collect();
+    assert_eq!(epochs, (1..=config.epochs).collect::<Vec<_>>());
+    // It went on from the saved weights: a fresh network's first epoch is far worse.
+    let first_resumed = &resumed.history[report.epochs_run];
+    assert!(
+        first_resumed.train_loss < 0.6 * report.history[0].train_loss,
+        "{first_resumed:?}"
+    );
+    let best = resumed.best().unwrap();
+    assert!(resumed.history.iter().all(|r| r.val_loss >= best.val_loss));
+
+    // A finished run resumes only to train longer.
+    let err = fit(&config, &data, &Device::flex(), &resume)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already trained"), "{err}");
+    let longer = config.clone().with_epochs(config.epochs + 2);
+    let extended = fit(&longer, &data, &Device::flex(), &resume)
+        .unwrap()
+        .report;
+    assert_eq!(extended.epochs_run, config.epochs + 2);
+    assert_same_history(&extended.history[..config.epochs], &resumed.history);
+
+    let empty = tempfile::tempdir().unwrap();
+    let err = fit(
+        &config,
+        &data,
+        &Device::flex(),
+        &aprende::train::FitOptions {
+            resume: true,
+            ..common::quiet(empty.path(), "flex")
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("no run to resume"), "{err}");
+}
+
+/// The same epochs with the same figures (up to the last bit, which a JSON round trip of
+/// `history.json` may change).
+fn assert_same_history(a: &[aprende::train::EpochRecord], b: &[aprende::train::EpochRecord]) {
+    assert_eq!(a.len(), b.len());
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(1.0);
+    for (x, y) in a.iter().zip(b) {
+        assert!(
+            x.epoch == y.epoch
+                && close(x.train_loss, y.train_loss)
+                && close(x.val_loss, y.val_loss)
+                && close(x.val_accuracy.unwrap(), y.val_accuracy.unwrap()),
+            "{x:?} != {y:?}"
+        );
+    }
+}
+
+/// burn restores a resumed run's optimizer state on its default device (`BURN_DEVICE`, else
+/// wgpu here) before moving it; the `train` binary sets `BURN_DEVICE` to `--backend`.
+fn optimizer_state_can_load() -> bool {
+    std::env::var_os("BURN_DEVICE").is_some() || common::test_devices().len() == 3
 }

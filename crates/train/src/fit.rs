@@ -39,6 +39,8 @@ pub mod files {
     pub const REPORT: &str = "report.json";
     /// burn-train's per-epoch checkpoints.
     pub const CHECKPOINTS: &str = "checkpoint";
+    /// The finished epochs' history, rewritten after every epoch (what `--resume` continues).
+    pub const HISTORY: &str = "history.json";
 }
 
 /// The data of a run: the training split (with its validation part) and the test split.
@@ -107,6 +109,9 @@ pub struct FitOptions {
     /// A handle that stops training after the current batch (the binary triggers it on
     /// Ctrl-C); the best epoch finished so far is then kept and reported as usual.
     pub interrupter: Option<Interrupter>,
+    /// Continue the run in `artifact_dir` from its last checkpoint instead of starting anew
+    /// (see [`fit`]).
+    pub resume: bool,
 }
 
 impl std::fmt::Debug for FitOptions {
@@ -116,6 +121,7 @@ impl std::fmt::Debug for FitOptions {
             .field("backend", &self.backend)
             .field("progress", &self.progress)
             .field("interrupter", &self.interrupter.is_some())
+            .field("resume", &self.resume)
             .finish()
     }
 }
@@ -129,6 +135,7 @@ impl FitOptions {
             backend: backend.into(),
             progress: ProgressMode::Lines,
             interrupter: None,
+            resume: false,
         }
     }
 }
@@ -155,7 +162,67 @@ fn clear_stale_logs(dir: &Path) -> Result<(), TrainError> {
         }
     }
     let _ = std::fs::remove_file(dir.join("experiment.log"));
+    let _ = std::fs::remove_file(dir.join(files::HISTORY));
     Ok(())
+}
+
+/// Where a resumed run starts: the last finished epoch whose model, optimizer and scheduler
+/// checkpoints are all on disk, and the history up to it.
+#[derive(Debug, Clone)]
+struct ResumePoint {
+    epoch: usize,
+    history: Vec<EpochRecord>,
+}
+
+/// Finds where the run in `dir` can be resumed, checking that its checkpoint loads into
+/// `config`'s architecture (burn itself would panic on a bad one).
+fn resume_point(config: &TrainingConfig, dir: &Path) -> Result<ResumePoint, TrainError> {
+    let path = dir.join(files::HISTORY);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        TrainError::Config(format!(
+            "{}: {e}: there is no run to resume in {}",
+            path.display(),
+            dir.display()
+        ))
+    })?;
+    let mut history: Vec<EpochRecord> = serde_json::from_str(&text)
+        .map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))?;
+    let complete = |epoch: usize| {
+        ["model", "optim", "scheduler"].iter().all(|kind| {
+            dir.join(files::CHECKPOINTS)
+                .join(format!("{kind}-{epoch}.bpk"))
+                .is_file()
+        })
+    };
+    let Some(epoch) = history.iter().rev().map(|r| r.epoch).find(|&e| complete(e)) else {
+        return Err(TrainError::Config(format!(
+            "{}: no finished epoch has a complete checkpoint to resume from",
+            dir.display()
+        )));
+    };
+    if epoch >= config.epochs {
+        return Err(TrainError::Config(format!(
+            "{}: the run has already trained {epoch} of its {} epochs; give a larger --epochs \
+             to train it further",
+            dir.display(),
+            config.epochs
+        )));
+    }
+    for kind in ["model", "optim", "scheduler"] {
+        let file = dir
+            .join(files::CHECKPOINTS)
+            .join(format!("{kind}-{epoch}.bpk"));
+        let record = ModuleRecord::load(&file)
+            .map_err(|e| TrainError::Record(format!("{}: {e}", file.display())))?;
+        if kind == "model" {
+            // The record must fit the architecture; burn's resume would panic otherwise.
+            Classifier::wrap(config.model.init(&Device::flex()))
+                .try_load_record(record)
+                .map_err(|e| TrainError::Record(format!("{}: {e}", file.display())))?;
+        }
+    }
+    history.retain(|r| r.epoch <= epoch);
+    Ok(ResumePoint { epoch, history })
 }
 
 fn checkpoint_path(dir: &Path, epoch: usize) -> PathBuf {
@@ -271,19 +338,35 @@ fn learn<M: TaskModel>(
     valid_loader: Arc<dyn DataLoader<ImageBatch>>,
     device: &Device,
     options: &FitOptions,
+    resume: Option<ResumePoint>,
 ) -> Result<Learned, TrainError> {
     let dir = &options.artifact_dir;
     // One optimizer step per batch; a schedule spans every step of every epoch.
     let steps = config.epochs * train_loader.num_items().div_ceil(config.batch_size);
-    let history = Arc::new(Mutex::new(Vec::new()));
+    let resumed_at = resume.as_ref().map(|r| r.epoch);
+    let earlier = resume.map(|r| r.history).unwrap_or_default();
+    let earlier_seconds: f64 = earlier
+        .iter()
+        .map(|r| r.seconds)
+        .filter(|s| s.is_finite())
+        .sum();
+    let history = Arc::new(Mutex::new(earlier));
     let mut training = M::with_metrics(SupervisedTraining::new(dir, train_loader, valid_loader))
         .with_default_checkpointers()
         .num_epochs(config.epochs);
+    if let Some(epoch) = resumed_at {
+        training = training.checkpoint(epoch);
+    }
     if let Some(interrupter) = &options.interrupter {
         training = training.with_interrupter(interrupter.clone());
     }
-    let renderer =
-        RecordingRenderer::new(options.progress, training.interrupter(), history.clone());
+    let renderer = RecordingRenderer::new(
+        options.progress,
+        training.interrupter(),
+        history.clone(),
+        resumed_at,
+    )
+    .with_history_file(dir.join(files::HISTORY));
     training = training.renderer(Box::new(renderer));
     if config.patience > 0 {
         training = training.early_stopping(MetricEarlyStoppingStrategy::new(
@@ -307,7 +390,7 @@ fn learn<M: TaskModel>(
         config.optimizer.init(),
         scheduler,
     ));
-    let train_seconds = started.elapsed().as_secs_f64();
+    let train_seconds = earlier_seconds + started.elapsed().as_secs_f64();
     if let Some(error) = result.error {
         return Err(TrainError::Training(error.to_string()));
     }
@@ -357,6 +440,13 @@ static FIT_TURN: Mutex<()> = Mutex::new(());
 
 /// Trains `config` on `data` on `device` and writes `config.json`, `model.bpk` and
 /// `report.json` (plus burn's logs and checkpoints) to `options.artifact_dir`.
+///
+/// With `options.resume`, the run already in `artifact_dir` (interrupted, killed, or finished
+/// with fewer epochs than `config.epochs`) continues from its last complete checkpoint: the
+/// model, the optimizer's state and the learning-rate schedule's position are restored, and
+/// the history and the best epoch span both parts. `data` and `config` must be the run's
+/// own (its `config.json`, with `epochs` raised to train further). The continuation draws
+/// new shuffles and dropout masks, so it is not bit-identical to an uninterrupted run.
 pub fn fit(
     config: &TrainingConfig,
     data: &TrainingData,
@@ -365,7 +455,12 @@ pub fn fit(
 ) -> Result<FitOutcome, TrainError> {
     config.validate()?;
     let dir = &options.artifact_dir;
-    clear_stale_logs(dir)?;
+    let resume = if options.resume {
+        Some(resume_point(config, dir)?)
+    } else {
+        clear_stale_logs(dir)?;
+        None
+    };
 
     // burn's CPU backends draw initial weights and dropout masks from one RNG per
     // process, so two fits running at once would interleave their draws and neither
@@ -403,9 +498,25 @@ pub fn fit(
         .build(IndexDataset::new(data.validation_indices().to_vec()));
 
     let trained = if data.train.is_regression() {
-        learn::<Regressor>(config, network, train_loader, valid_loader, device, options)?
+        learn::<Regressor>(
+            config,
+            network,
+            train_loader,
+            valid_loader,
+            device,
+            options,
+            resume,
+        )?
     } else {
-        learn::<Classifier>(config, network, train_loader, valid_loader, device, options)?
+        learn::<Classifier>(
+            config,
+            network,
+            train_loader,
+            valid_loader,
+            device,
+            options,
+            resume,
+        )?
     };
     let Learned {
         network,

@@ -114,6 +114,10 @@ struct Args {
     /// A saved config.json to rerun; other flags override its values
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Continue the run in DIR (interrupted, killed, or to train it longer with --epochs)
+    /// from its last checkpoint; other flags override its config.json as with --config
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "artifact_dir"])]
+    resume: Option<PathBuf>,
     /// Progress display: auto (TUI on a terminal, else a line per epoch), lines, quiet
     #[arg(long, default_value = "auto", value_parser = parse_progress)]
     progress: ProgressMode,
@@ -255,15 +259,25 @@ fn stop_on_ctrl_c() -> Interrupter {
 }
 
 fn main() {
-    if let Err(e) = run(Args::parse()) {
+    let args = Args::parse();
+    // burn creates some state on its default device and moves it later: a resumed run's
+    // optimizer state, for one. Make that device the one training runs on, so that
+    // `--backend flex` never starts a GPU backend (or fails where none exists).
+    // SAFETY: nothing else runs yet; no other thread can read the environment meanwhile.
+    unsafe { std::env::set_var("BURN_DEVICE", args.backend.to_string()) };
+    if let Err(e) = run(args) {
         eprintln!("error: {}", train::describe(e.as_ref()));
         std::process::exit(1);
     }
 }
 
 fn run(args: Args) -> Result<()> {
-    let base = args
-        .config
+    let saved_config = args
+        .resume
+        .as_ref()
+        .map(|dir| dir.join(train::fit::files::CONFIG))
+        .or(args.config.clone());
+    let base = saved_config
         .as_deref()
         .map(TrainingConfig::load_file)
         .transpose()?;
@@ -431,9 +445,15 @@ fn run(args: Args) -> Result<()> {
         config
     };
     let sizes = data.sizes();
-    let artifact_dir = args.artifact_dir.clone().unwrap_or_else(|| {
-        PathBuf::from("artifacts").join(format!("{}-{}", dataset.short_name(), entry.name))
-    });
+    let artifact_dir = match (&args.resume, &args.artifact_dir) {
+        (Some(dir), _) | (None, Some(dir)) => dir.clone(),
+        (None, None) => {
+            PathBuf::from("artifacts").join(format!("{}-{}", dataset.short_name(), entry.name))
+        }
+    };
+    if let Some(dir) = &args.resume {
+        println!("Resuming the run in {}", dir.display());
+    }
 
     print!("{}", config.model.init(&device).summary());
     println!(
@@ -467,6 +487,7 @@ fn run(args: Args) -> Result<()> {
         &FitOptions {
             progress: args.progress,
             interrupter: Some(stop_on_ctrl_c()),
+            resume: args.resume.is_some(),
             ..FitOptions::new(&artifact_dir, args.backend.to_string())
         },
     )

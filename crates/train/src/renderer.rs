@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -74,15 +75,22 @@ pub struct RecordingRenderer {
     total_epochs: usize,
     epoch_start: Option<Instant>,
     history: SharedHistory,
+    history_file: Option<PathBuf>,
 }
 
 impl RecordingRenderer {
-    /// A renderer for `mode`; `history` receives one record per finished epoch.
-    pub fn new(mode: ProgressMode, interrupter: Interrupter, history: SharedHistory) -> Self {
+    /// A renderer for `mode`; `history` receives one record per finished epoch. `resumed_at`
+    /// is the epoch a resumed run starts after.
+    pub fn new(
+        mode: ProgressMode,
+        interrupter: Interrupter,
+        history: SharedHistory,
+        resumed_at: Option<usize>,
+    ) -> Self {
         let use_tui = mode == ProgressMode::Auto && std::io::stdout().is_terminal();
         let inner: Option<Box<dyn MetricsRenderer>> = if use_tui {
             Some(Box::new(
-                burn::train::renderer::tui::TuiMetricsRendererWrapper::new(interrupter, None),
+                burn::train::renderer::tui::TuiMetricsRendererWrapper::new(interrupter, resumed_at),
             ))
         } else {
             None
@@ -96,7 +104,15 @@ impl RecordingRenderer {
             total_epochs: 0,
             epoch_start: None,
             history,
+            history_file: None,
         }
+    }
+
+    /// Also writes the whole history to `path` (JSON, atomically) after every epoch, so that
+    /// a run that is killed can be resumed with the history of its finished epochs.
+    pub fn with_history_file(mut self, path: PathBuf) -> Self {
+        self.history_file = Some(path);
+        self
     }
 
     fn record(
@@ -199,10 +215,19 @@ impl TrainingProgressLogger for RecordingRenderer {
         if self.print_lines {
             println!("{}", record.line(self.total_epochs));
         }
-        self.history
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(record);
+        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        history.push(record);
+        if let Some(path) = &self.history_file {
+            let written = serde_json::to_vec_pretty(&*history)
+                .map_err(|e| e.to_string())
+                .and_then(|json| {
+                    data::fsutil::write_atomic(path, &json).map_err(|e| e.to_string())
+                });
+            if let Err(e) = written {
+                eprintln!("warning: {}: {e}", path.display());
+            }
+        }
+        drop(history);
         if let Some(inner) = &mut self.inner {
             inner.update_epoch(epoch);
         }
