@@ -377,6 +377,12 @@ fn an_interrupted_run_saves_the_best_epoch_it_finished() {
         .unwrap()
         .report;
     assert_eq!(extended.epochs_run, config.epochs + 2);
+    // The config a killed run is resumed with (`train --resume` reads it) is the latest one.
+    let run_config = dir.path().join("checkpoint/config.json");
+    assert_eq!(
+        TrainingConfig::load_file(&run_config).unwrap().epochs,
+        config.epochs + 2
+    );
     assert_same_history(&extended.history[..config.epochs], &resumed.history);
 
     let empty = tempfile::tempdir().unwrap();

@@ -41,6 +41,9 @@ pub mod files {
     pub const CHECKPOINTS: &str = "checkpoint";
     /// The finished epochs' history, rewritten after every epoch (what `--resume` continues).
     pub const HISTORY: &str = "history.json";
+    /// The config of the run in progress, beside its checkpoints (`config.json` is written
+    /// only when the run ends, so that until then it and `model.bpk` are the previous run's).
+    pub const RUN_CONFIG: &str = "checkpoint/config.json";
 }
 
 /// The data of a run: the training split (with its validation part) and the test split.
@@ -461,6 +464,8 @@ pub fn fit(
         clear_stale_logs(dir)?;
         None
     };
+    // What a killed run needs to be resumed: its config beside its checkpoints.
+    config.save_atomic(&dir.join(files::RUN_CONFIG))?;
 
     // burn's CPU backends draw initial weights and dropout masks from one RNG per
     // process, so two fits running at once would interleave their draws and neither

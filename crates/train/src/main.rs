@@ -272,10 +272,19 @@ fn main() {
 }
 
 fn run(args: Args) -> Result<()> {
+    // A resumed run's config is the one beside its checkpoints (the run may have been
+    // killed before it wrote config.json; runs of older versions only have config.json).
     let saved_config = args
         .resume
         .as_ref()
-        .map(|dir| dir.join(train::fit::files::CONFIG))
+        .map(|dir| {
+            let in_progress = dir.join(train::fit::files::RUN_CONFIG);
+            if in_progress.is_file() {
+                in_progress
+            } else {
+                dir.join(train::fit::files::CONFIG)
+            }
+        })
         .or(args.config.clone());
     let base = saved_config
         .as_deref()
