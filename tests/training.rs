@@ -373,17 +373,39 @@ fn an_interrupted_run_saves_the_best_epoch_it_finished() {
         .to_string();
     assert!(err.contains("already trained"), "{err}");
     let longer = config.clone().with_epochs(config.epochs + 2);
+    // Another architecture's checkpoint is an error naming the file, not a panic in burn.
+    let mut wider = longer.clone();
+    wider.model = TrainingConfig::for_data(
+        "mlp",
+        common::dense(&[64]),
+        "mnist",
+        &data.train,
+        OptimizerSettings::new(),
+    )
+    .unwrap()
+    .model;
+    let err = fit(&wider, &data, &Device::flex(), &resume)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("model-20.bpk"), "{err}");
+    // A checkpoint cut short (a run killed while burn wrote it) falls back to the one before.
+    let last = dir
+        .path()
+        .join(format!("checkpoint/model-{}.bpk", config.epochs));
+    let bytes = std::fs::read(&last).unwrap();
+    std::fs::write(&last, &bytes[..bytes.len() / 2]).unwrap();
     let extended = fit(&longer, &data, &Device::flex(), &resume)
         .unwrap()
         .report;
     assert_eq!(extended.epochs_run, config.epochs + 2);
+    let kept = config.epochs - 1;
+    assert_same_history(&extended.history[..kept], &resumed.history[..kept]);
     // The config a killed run is resumed with (`train --resume` reads it) is the latest one.
     let run_config = dir.path().join("checkpoint/config.json");
     assert_eq!(
         TrainingConfig::load_file(&run_config).unwrap().epochs,
         config.epochs + 2
     );
-    assert_same_history(&extended.history[..config.epochs], &resumed.history);
 
     let empty = tempfile::tempdir().unwrap();
     let err = fit(

@@ -190,18 +190,51 @@ fn resume_point(config: &TrainingConfig, dir: &Path) -> Result<ResumePoint, Trai
     })?;
     let mut history: Vec<EpochRecord> = serde_json::from_str(&text)
         .map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))?;
-    let complete = |epoch: usize| {
-        ["model", "optim", "scheduler"].iter().all(|kind| {
-            dir.join(files::CHECKPOINTS)
-                .join(format!("{kind}-{epoch}.bpk"))
-                .is_file()
-        })
+    let file = |kind: &str, epoch: usize| {
+        dir.join(files::CHECKPOINTS)
+            .join(format!("{kind}-{epoch}.bpk"))
     };
-    let Some(epoch) = history.iter().rev().map(|r| r.epoch).find(|&e| complete(e)) else {
-        return Err(TrainError::Config(format!(
-            "{}: no finished epoch has a complete checkpoint to resume from",
-            dir.display()
-        )));
+    const KINDS: [&str; 3] = ["model", "optim", "scheduler"];
+    // A checkpoint that loads: all three files whole, the model's fitting the architecture
+    // (burn's resume would panic otherwise).
+    let loads = |epoch: usize| -> Result<(), TrainError> {
+        for kind in KINDS {
+            let path = file(kind, epoch);
+            let record = ModuleRecord::load(&path)
+                .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
+            if kind == "model" {
+                Classifier::wrap(config.model.init(&Device::flex()))
+                    .try_load_record(record)
+                    .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
+            }
+        }
+        Ok(())
+    };
+    // The latest finished epoch whose checkpoint is on disk and loads (a run killed while
+    // burn wrote one leaves it incomplete: the one before is used).
+    let mut first_error = None;
+    let mut resumable = None;
+    for epoch in history.iter().rev().map(|r| r.epoch) {
+        if !KINDS.iter().all(|kind| file(kind, epoch).is_file()) {
+            continue;
+        }
+        match loads(epoch) {
+            Ok(()) => {
+                resumable = Some(epoch);
+                break;
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let Some(epoch) = resumable else {
+        return Err(first_error.unwrap_or_else(|| {
+            TrainError::Config(format!(
+                "{}: no finished epoch has a complete checkpoint to resume from",
+                dir.display()
+            ))
+        }));
     };
     if epoch >= config.epochs {
         return Err(TrainError::Config(format!(
@@ -210,19 +243,6 @@ fn resume_point(config: &TrainingConfig, dir: &Path) -> Result<ResumePoint, Trai
             dir.display(),
             config.epochs
         )));
-    }
-    for kind in ["model", "optim", "scheduler"] {
-        let file = dir
-            .join(files::CHECKPOINTS)
-            .join(format!("{kind}-{epoch}.bpk"));
-        let record = ModuleRecord::load(&file)
-            .map_err(|e| TrainError::Record(format!("{}: {e}", file.display())))?;
-        if kind == "model" {
-            // The record must fit the architecture; burn's resume would panic otherwise.
-            Classifier::wrap(config.model.init(&Device::flex()))
-                .try_load_record(record)
-                .map_err(|e| TrainError::Record(format!("{}: {e}", file.display())))?;
-        }
     }
     history.retain(|r| r.epoch <= epoch);
     Ok(ResumePoint { epoch, history })
