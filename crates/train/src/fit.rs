@@ -478,6 +478,14 @@ pub fn fit(
 ) -> Result<FitOutcome, TrainError> {
     config.validate()?;
     let dir = &options.artifact_dir;
+
+    // burn's CPU backends draw initial weights and dropout masks from one RNG per
+    // process, so two fits running at once would interleave their draws and neither
+    // would be reproducible from its seed. Fits in one process therefore take turns
+    // (checking a checkpoint to resume from draws too: it builds a network).
+    let _turn = FIT_TURN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let resume = if options.resume {
         Some(resume_point(config, dir)?)
     } else {
@@ -486,13 +494,6 @@ pub fn fit(
     };
     // What a killed run needs to be resumed: its config beside its checkpoints.
     config.save_atomic(&dir.join(files::RUN_CONFIG))?;
-
-    // burn's CPU backends draw initial weights and dropout masks from one RNG per
-    // process, so two fits running at once would interleave their draws and neither
-    // would be reproducible from its seed. Fits in one process therefore take turns.
-    let _turn = FIT_TURN
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(config.seed);
     // The learner trains on the model's device, which must track gradients.
     let network = config.model.init(&device.clone().autodiff());
