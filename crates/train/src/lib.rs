@@ -1,7 +1,7 @@
 //! Training for aprende: burn-train's learner with a validation split, early stopping,
 //! checkpoints and a report, on any burn [`Device`](burn::prelude::Device).
 //!
-//! [`fit`] is the whole run; the `train` binary is its command line.
+//! [`fit()`] is the whole run; the `train` binary is its command line.
 
 pub mod artifacts;
 pub mod backend;
