@@ -130,23 +130,7 @@ fn early_stopping_stops_and_keeps_the_best_epoch() {
     assert!((classification.accuracy - report.test.accuracy.unwrap()).abs() < 1e-12);
 
     // model.bpk reproduces the best epoch's validation loss.
-    let (loaded_config, network) = load_run(dir.path(), &device).unwrap();
-    assert_eq!(loaded_config.model.name(), "mlp");
-    let eval = evaluate(
-        &network,
-        data.train.clone(),
-        &data.split.valid,
-        None,
-        64,
-        &device,
-    );
-    let diff = (eval.metrics.loss - best.val_loss).abs();
-    assert!(
-        diff < 1e-4 * best.val_loss.max(1.0),
-        "model.bpk gives val loss {} but the best epoch had {}",
-        eval.metrics.loss,
-        best.val_loss
-    );
+    let network = assert_saved_model_is_the_best_epoch(dir.path(), &data, report);
     // ... and the test metrics in the report are this model's.
     let test_idx: Vec<usize> = (0..data.test.len()).collect();
     let test = evaluate(&network, data.test.clone(), &test_idx, None, 64, &device);
@@ -331,16 +315,7 @@ fn an_interrupted_run_saves_the_best_epoch_it_finished() {
     assert!(report.history.iter().all(|r| r.val_loss >= best.val_loss));
     let saved = Report::load(&dir.path().join("report.json")).unwrap();
     assert!(saved.interrupted);
-    let (_, network) = load_run(dir.path(), &Device::flex()).unwrap();
-    let eval = evaluate(
-        &network,
-        data.train.clone(),
-        &data.split.valid,
-        None,
-        64,
-        &Device::flex(),
-    );
-    assert!((eval.metrics.loss - best.val_loss).abs() < 1e-4 * best.val_loss.max(1.0));
+    assert_saved_model_is_the_best_epoch(dir.path(), &data, &report);
 
     // `--resume` continues the run to its last epoch, keeping the epochs it had.
     if !optimizer_state_can_load() {
@@ -366,6 +341,7 @@ fn an_interrupted_run_saves_the_best_epoch_it_finished() {
     );
     let best = resumed.best().unwrap();
     assert!(resumed.history.iter().all(|r| r.val_loss >= best.val_loss));
+    assert_saved_model_is_the_best_epoch(dir.path(), &data, &resumed);
 
     // A finished run resumes only to train longer.
     let err = fit(&config, &data, &Device::flex(), &resume)
@@ -420,6 +396,34 @@ fn an_interrupted_run_saves_the_best_epoch_it_finished() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("no run to resume"), "{err}");
+}
+
+/// Loads the run in `dir` and checks that its `model.bpk` gives the best epoch's validation
+/// loss; returns the network.
+fn assert_saved_model_is_the_best_epoch(
+    dir: &std::path::Path,
+    data: &TrainingData,
+    report: &Report,
+) -> aprende::models::Network {
+    let best = report.best().unwrap();
+    let device = Device::flex();
+    let (config, network) = load_run(dir, &device).unwrap();
+    assert_eq!(config.model.name(), report.model);
+    let eval = evaluate(
+        &network,
+        data.train.clone(),
+        &data.split.valid,
+        None,
+        64,
+        &device,
+    );
+    assert!(
+        (eval.metrics.loss - best.val_loss).abs() < 1e-4 * best.val_loss.max(1.0),
+        "model.bpk gives val loss {} but the best epoch had {}",
+        eval.metrics.loss,
+        best.val_loss
+    );
+    network
 }
 
 /// The same epochs with the same figures (up to the last bit, which a JSON round trip of

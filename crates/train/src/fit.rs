@@ -523,27 +523,20 @@ pub fn fit(
         .set_device(device.clone())
         .build(IndexDataset::new(data.validation_indices().to_vec()));
 
-    let trained = if data.train.is_regression() {
-        learn::<Regressor>(
-            config,
-            network,
-            train_loader,
-            valid_loader,
-            device,
-            options,
-            resume,
-        )?
+    let learn = if data.train.is_regression() {
+        learn::<Regressor>
     } else {
-        learn::<Classifier>(
-            config,
-            network,
-            train_loader,
-            valid_loader,
-            device,
-            options,
-            resume,
-        )?
+        learn::<Classifier>
     };
+    let trained = learn(
+        config,
+        network,
+        train_loader,
+        valid_loader,
+        device,
+        options,
+        resume,
+    )?;
     let Learned {
         network,
         history,
