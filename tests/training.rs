@@ -222,6 +222,26 @@ fn predict_reads_images_of_any_size_and_reports_unreadable_ones() {
     }
     assert!(correct >= 3, "{:?}", outcome.predictions);
 
+    // A folder stands for its images, sorted by name (notes.png fails to decode there too).
+    std::fs::write(images.path().join("readme.txt"), "not an image name").unwrap();
+    let folder = predict_files(run.path(), &[images.path().to_path_buf()], 3, &device).unwrap();
+    let names: Vec<String> = folder
+        .predictions
+        .iter()
+        .map(|p| {
+            let name = std::path::Path::new(&p.path).file_name().unwrap();
+            name.to_string_lossy().into_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["digit0.png", "digit1.png", "digit2.png", "digit3.png"]
+    );
+    assert_eq!(folder.failures.len(), 1);
+    for (a, b) in folder.predictions.iter().zip(&outcome.predictions) {
+        assert_eq!(a.top[0].class, b.top[0].class);
+    }
+
     // At the native 28x28 nothing is resized, so predict's probabilities must be those of
     // the saved model on the test image scaled to [0, 1] and standardised by hand with the
     // run's statistics.

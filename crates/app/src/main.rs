@@ -27,7 +27,7 @@ enum Command {
         /// The run's artifact directory (holds config.json and model.bpk).
         #[arg(long)]
         run: PathBuf,
-        /// Images to classify.
+        /// Images to classify; a folder stands for the images in it.
         #[arg(required_unless_present = "values")]
         images: Vec<PathBuf>,
         /// A table row to classify, comma-separated feature values (repeat for more rows).

@@ -151,8 +151,52 @@ pub struct PredictOutcome {
     pub failures: Vec<AppError>,
 }
 
-/// Loads the run in `run_dir` and predicts the `top_k` classes of every image in `paths`.
-/// An unreadable image does not stop the others.
+/// File extensions `predict_files` takes from a folder.
+pub const IMAGE_EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "bmp"];
+
+/// `paths` with every folder replaced by the images in it (by extension, sorted by name, not
+/// recursive). A folder that cannot be read or holds no image is an error.
+fn expand_folders(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<AppError>) {
+    let mut files = Vec::new();
+    let mut failures = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let entries = match std::fs::read_dir(path) {
+            Ok(entries) => entries,
+            Err(e) => {
+                failures.push(AppError::Image {
+                    path: path.clone(),
+                    problem: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let mut images: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                        IMAGE_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str())
+                    })
+            })
+            .collect();
+        if images.is_empty() {
+            failures.push(AppError::Image {
+                path: path.clone(),
+                problem: format!("a folder without images ({})", IMAGE_EXTENSIONS.join(", ")),
+            });
+        }
+        images.sort();
+        files.extend(images);
+    }
+    (files, failures)
+}
+
+/// Loads the run in `run_dir` and predicts the `top_k` classes of every image in `paths`; a
+/// folder stands for the images in it. An unreadable image does not stop the others.
 pub fn predict_files(
     run_dir: &Path,
     paths: &[PathBuf],
@@ -167,10 +211,10 @@ pub fn predict_files(
             config.input.channels
         )));
     }
+    let (paths, mut failures) = expand_folders(paths);
     let mut names = Vec::new();
     let mut examples = Vec::new();
-    let mut failures = Vec::new();
-    for path in paths {
+    for path in &paths {
         match load_image(path, &config.input) {
             Ok(pixels) => {
                 names.push(path.display().to_string());
