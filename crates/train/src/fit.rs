@@ -179,7 +179,11 @@ struct ResumePoint {
 
 /// Finds where the run in `dir` can be resumed, checking that its checkpoint loads into
 /// `config`'s architecture (burn itself would panic on a bad one).
-fn resume_point(config: &TrainingConfig, dir: &Path) -> Result<ResumePoint, TrainError> {
+fn resume_point(
+    config: &TrainingConfig,
+    dir: &Path,
+    device: &Device,
+) -> Result<ResumePoint, TrainError> {
     let path = dir.join(files::HISTORY);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         TrainError::Config(format!(
@@ -190,23 +194,15 @@ fn resume_point(config: &TrainingConfig, dir: &Path) -> Result<ResumePoint, Trai
     })?;
     let mut history: Vec<EpochRecord> = serde_json::from_str(&text)
         .map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))?;
-    let file = |kind: &str, epoch: usize| {
-        dir.join(files::CHECKPOINTS)
-            .join(format!("{kind}-{epoch}.bpk"))
-    };
     const KINDS: [&str; 3] = ["model", "optim", "scheduler"];
     // A checkpoint that loads: all three files whole, the model's fitting the architecture
-    // (burn's resume would panic otherwise).
+    // (burn's resume would panic otherwise). Classifier and Regressor records are alike.
     let loads = |epoch: usize| -> Result<(), TrainError> {
-        for kind in KINDS {
-            let path = file(kind, epoch);
-            let record = ModuleRecord::load(&path)
+        load_checkpoint::<Classifier>(config, dir, epoch, device)?;
+        for kind in ["optim", "scheduler"] {
+            let path = checkpoint_path(dir, kind, epoch);
+            ModuleRecord::load(&path)
                 .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
-            if kind == "model" {
-                Classifier::wrap(config.model.init(&Device::flex()))
-                    .try_load_record(record)
-                    .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
-            }
         }
         Ok(())
     };
@@ -215,7 +211,10 @@ fn resume_point(config: &TrainingConfig, dir: &Path) -> Result<ResumePoint, Trai
     let mut first_error = None;
     let mut resumable = None;
     for epoch in history.iter().rev().map(|r| r.epoch) {
-        if !KINDS.iter().all(|kind| file(kind, epoch).is_file()) {
+        if !KINDS
+            .iter()
+            .all(|kind| checkpoint_path(dir, kind, epoch).is_file())
+        {
             continue;
         }
         match loads(epoch) {
@@ -248,9 +247,27 @@ fn resume_point(config: &TrainingConfig, dir: &Path) -> Result<ResumePoint, Trai
     Ok(ResumePoint { epoch, history })
 }
 
-fn checkpoint_path(dir: &Path, epoch: usize) -> PathBuf {
+/// burn's checkpoint of `kind` (`model`, `optim`, `scheduler`) after `epoch`.
+fn checkpoint_path(dir: &Path, kind: &str, epoch: usize) -> PathBuf {
     dir.join(files::CHECKPOINTS)
-        .join(format!("model-{epoch}.bpk"))
+        .join(format!("{kind}-{epoch}.bpk"))
+}
+
+/// The task model of `config`'s architecture on `device` with the weights of the model
+/// checkpoint after `epoch`; a missing, cut-short or other architecture's file is an error
+/// naming it.
+fn load_checkpoint<M: TaskModel>(
+    config: &TrainingConfig,
+    dir: &Path,
+    epoch: usize,
+    device: &Device,
+) -> Result<M, TrainError> {
+    let path = checkpoint_path(dir, "model", epoch);
+    let record = ModuleRecord::load(&path)
+        .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
+    M::wrap(config.model.init(device))
+        .try_load_record(record)
+        .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))
 }
 
 /// The epoch whose weights to keep: the lowest validation loss among the epochs that still
@@ -258,7 +275,7 @@ fn checkpoint_path(dir: &Path, epoch: usize) -> PathBuf {
 fn best_epoch(history: &[EpochRecord], dir: &Path) -> Option<usize> {
     history
         .iter()
-        .filter(|r| r.val_loss.is_finite() && checkpoint_path(dir, r.epoch).is_file())
+        .filter(|r| r.val_loss.is_finite() && checkpoint_path(dir, "model", r.epoch).is_file())
         .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
         .map(|r| r.epoch)
 }
@@ -424,7 +441,7 @@ fn learn<M: TaskModel>(
     if interrupted
         && history
             .last()
-            .is_some_and(|r| !checkpoint_path(dir, r.epoch).is_file())
+            .is_some_and(|r| !checkpoint_path(dir, "model", r.epoch).is_file())
     {
         history.pop();
     }
@@ -439,12 +456,7 @@ fn learn<M: TaskModel>(
     // burn returns the last epoch's model; keep the best one instead.
     let (network, best_epoch) = match best_epoch(&history, dir) {
         Some(epoch) => {
-            let path = checkpoint_path(dir, epoch);
-            let record = ModuleRecord::load(&path)
-                .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
-            let restored = M::wrap(config.model.init(device))
-                .try_load_record(record)
-                .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
+            let restored: M = load_checkpoint(config, dir, epoch, device)?;
             (restored.into_network().valid(), epoch)
         }
         None => (result.model.into_network().valid(), history.len()),
@@ -487,7 +499,7 @@ pub fn fit(
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let resume = if options.resume {
-        Some(resume_point(config, dir)?)
+        Some(resume_point(config, dir, device)?)
     } else {
         clear_stale_logs(dir)?;
         None
