@@ -164,18 +164,15 @@ fn expand_folders(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<AppError>) {
             files.push(path.clone());
             continue;
         }
-        let entries = match std::fs::read_dir(path) {
+        let entries = match data::folder::sorted_entries(path) {
             Ok(entries) => entries,
             Err(e) => {
-                failures.push(AppError::Image {
-                    path: path.clone(),
-                    problem: e.to_string(),
-                });
+                failures.push(train::TrainError::from(e).into());
                 continue;
             }
         };
-        let mut images: Vec<PathBuf> = entries
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
+        let images: Vec<PathBuf> = entries
+            .into_iter()
             .filter(|p| {
                 p.is_file()
                     && p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
@@ -189,7 +186,6 @@ fn expand_folders(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<AppError>) {
                 problem: format!("a folder without images ({})", IMAGE_EXTENSIONS.join(", ")),
             });
         }
-        images.sort();
         files.extend(images);
     }
     (files, failures)

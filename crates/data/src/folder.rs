@@ -56,7 +56,8 @@ pub fn rgb_planes(rgb: &image::RgbImage) -> Vec<u8> {
     out
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+/// The entries of `dir`, sorted by path; an unreadable folder is an error naming it.
+pub fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| DataError::io(dir, e))?
         .map(|e| e.map(|e| e.path()).map_err(|err| DataError::io(dir, err)))
