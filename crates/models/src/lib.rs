@@ -14,7 +14,7 @@ pub mod options;
 pub mod summary;
 
 pub use error::ModelError;
-pub use options::{ActivationKind, InputSpec, LrSchedule, ModelOptions, Recipe};
+pub use options::{ActivationKind, InputSpec, LrSchedule, ModelOptions, PretrainedInput, Recipe};
 pub use registry::{ModelEntry, find as registry_find};
 pub use summary::{LayerRow, Summary};
 
@@ -25,4 +25,6 @@ architectures! {
     lenet::LeNet(lenet::LeNetConfig) = "lenet": "LeNet-5 style CNN (conv 6@5x5, pool, conv 16@5x5, pool, dense 120-84)",
     /// The dogs-vs-cats CNN: conv blocks with batch norm, then dropout and dense layers.
     catsdogs::CatsDogsCnn(catsdogs::CatsDogsConfig) = "catsdogs": "dogs-vs-cats CNN (conv 3x3 + batch norm + max-pool blocks 32-64-128-128, dropout, dense 512)",
+    /// EfficientNet-Lite0 with its ImageNet backbone frozen and a new dense head.
+    efficientnet::EfficientNetLite0(efficientnet::EfficientNetLite0Config) = "efficientnet-lite0": "ImageNet-pretrained EfficientNet-Lite0 backbone (frozen; --fine-tune trains its last blocks), dropout, dense",
 }

@@ -141,6 +141,8 @@ pub struct Recipe {
     pub patience: usize,
     /// How the learning rate moves over the run.
     pub schedule: LrSchedule,
+    /// Dropout probability (`--dropout`).
+    pub dropout: f64,
 }
 
 impl Recipe {
@@ -154,6 +156,7 @@ impl Recipe {
         lr: 1e-3,
         patience: 0,
         schedule: LrSchedule::Cosine,
+        dropout: 0.2,
     };
 }
 
@@ -161,6 +164,20 @@ impl Default for Recipe {
     fn default() -> Self {
         Recipe::STANDARD
     }
+}
+
+/// What an architecture that starts from pretrained weights needs of its inputs: the image
+/// size and per-channel normalisation its weights were trained with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PretrainedInput {
+    /// Side of the square images.
+    pub image_size: usize,
+    /// Channels (3: RGB).
+    pub channels: usize,
+    /// Mean subtracted from every channel of pixels scaled to `[0, 1]`.
+    pub mean: f32,
+    /// Standard deviation every channel is divided by, on the same scale.
+    pub std: f32,
 }
 
 /// How the learning rate moves over a run.

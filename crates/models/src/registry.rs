@@ -4,7 +4,11 @@
 //! config constructor.
 
 use crate::error::ModelError;
-use crate::options::{InputSpec, ModelOptions, Recipe};
+use std::path::Path;
+
+use burn::prelude::Tensor;
+
+use crate::options::{InputSpec, ModelOptions, PretrainedInput, Recipe};
 
 /// One registered architecture.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +21,8 @@ pub struct ModelEntry {
     pub config: fn(&ModelOptions, &InputSpec) -> Result<crate::ModelConfig, ModelError>,
     /// The training defaults the architecture suggests.
     pub recipe: Recipe,
+    /// For an architecture that starts from pretrained weights: the inputs they expect.
+    pub pretrained: Option<PretrainedInput>,
 }
 
 /// What every architecture provides. Implemented by each model struct.
@@ -25,6 +31,40 @@ pub trait Architecture {
     fn forward(&self, images: burn::prelude::Tensor<4>) -> burn::prelude::Tensor<2>;
     /// The layer table of the Keras-style summary.
     fn layers(&self) -> Vec<crate::LayerRow>;
+
+    /// For a network whose first part is a frozen pretrained backbone: the features `[batch,
+    /// F]` it gives images, which [`forward`](Architecture::forward) also accepts as `[batch,
+    /// F, 1, 1]`. A frozen part gives the same features for the same image, so training can
+    /// compute them once. `None` (the default) for networks trained whole.
+    fn features(&self, _images: Tensor<4>) -> Option<Tensor<2>> {
+        None
+    }
+
+    /// Fills in pretrained weights from a PyTorch file. The default: the architecture has none.
+    fn load_pytorch(self, path: &Path) -> Result<Self, ModelError>
+    where
+        Self: Sized,
+    {
+        Err(ModelError::Weights {
+            path: path.to_path_buf(),
+            problem: "this architecture has no pretrained PyTorch weights to load".into(),
+        })
+    }
+
+    /// For a pretrained backbone: its parameters (they train at their own, lower, rate when
+    /// fine-tuned). `None` (the default) for networks trained whole.
+    fn backbone_params(&self) -> Option<burn::module::ParamGroup> {
+        None
+    }
+
+    /// For a pretrained backbone: lets its last `blocks` blocks train (fine-tuning), freezing
+    /// the rest. The default (networks trained whole) changes nothing.
+    fn with_trainable_tail(self, _blocks: usize) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
 }
 
 /// What every architecture's config provides.
@@ -34,6 +74,9 @@ pub trait ArchitectureConfig: Sized {
 
     /// Training defaults for this architecture ([`Recipe::STANDARD`] unless it needs others).
     const RECIPE: Recipe = Recipe::STANDARD;
+
+    /// For an architecture that starts from pretrained weights: the inputs they expect.
+    const PRETRAINED: Option<PretrainedInput> = None;
 }
 
 macro_rules! architectures {
@@ -64,6 +107,7 @@ macro_rules! architectures {
                     Ok(ModelConfig::$model(<$config as ArchitectureConfig>::from_options(options, input)?))
                 },
                 recipe: <$config as ArchitectureConfig>::RECIPE,
+                pretrained: <$config as ArchitectureConfig>::PRETRAINED,
             }, )*
         ];
 
@@ -76,6 +120,27 @@ macro_rules! architectures {
             /// The registry name of this network's architecture.
             pub fn name(&self) -> &'static str {
                 match self { $( Network::$model(_) => $name, )* }
+            }
+
+            /// The frozen backbone's features for `images` (see [`Architecture::features`]).
+            pub fn features(&self, images: burn::prelude::Tensor<4>) -> Option<burn::prelude::Tensor<2>> {
+                match self { $( Network::$model(m) => Architecture::features(m, images), )* }
+            }
+
+            /// Fills in pretrained weights from a PyTorch file (see [`Architecture::load_pytorch`]).
+            pub fn load_pytorch(self, path: &std::path::Path) -> Result<Self, ModelError> {
+                Ok(match self { $( Network::$model(m) => Network::$model(Architecture::load_pytorch(m, path)?), )* })
+            }
+
+            /// The parameters of a pretrained backbone (see [`Architecture::backbone_params`]).
+            pub fn backbone_params(&self) -> Option<burn::module::ParamGroup> {
+                match self { $( Network::$model(m) => Architecture::backbone_params(m), )* }
+            }
+
+            /// Lets the last `blocks` blocks of a pretrained backbone train (see
+            /// [`Architecture::with_trainable_tail`]).
+            pub fn with_trainable_tail(self, blocks: usize) -> Self {
+                match self { $( Network::$model(m) => Network::$model(Architecture::with_trainable_tail(m, blocks)), )* }
             }
 
             /// The Keras-style summary: a row per layer and the parameter totals.

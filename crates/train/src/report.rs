@@ -98,6 +98,34 @@ pub struct Report {
     pub classification: Option<crate::metrics::ClassificationMetrics>,
     /// Wall time of training (all epochs, without data loading and test evaluation).
     pub train_seconds: f64,
+    /// How a pretrained backbone was used (transfer learning runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Transfer>,
+}
+
+/// What a transfer-learning run did with its pretrained backbone.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// Images whose frozen-backbone features were computed once and cached (0: not cached,
+    /// because augmentation changes the images every epoch).
+    pub cached_images: usize,
+    /// Wall time of that feature extraction.
+    pub extraction_seconds: f64,
+    /// Epochs that trained the head on the frozen backbone.
+    pub head_epochs: usize,
+    /// Parameters the head-only epochs trained.
+    pub head_params: usize,
+    /// Epochs of fine-tuning after them (history entries after `head_epochs`).
+    pub fine_tune_epochs: usize,
+    /// Backbone blocks, counted from the last, that fine-tuning trained.
+    pub unfrozen_blocks: usize,
+}
+
+impl Transfer {
+    /// Cached images per second of feature extraction.
+    pub fn images_per_second(&self) -> f64 {
+        self.cached_images as f64 / self.extraction_seconds.max(1e-9)
+    }
 }
 
 /// Sizes of the splits of a run.

