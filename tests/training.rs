@@ -467,3 +467,70 @@ fn assert_same_history(a: &[aprende::train::EpochRecord], b: &[aprende::train::E
 fn optimizer_state_can_load() -> bool {
     std::env::var_os("BURN_DEVICE").is_some() || common::test_devices().len() == 3
 }
+
+#[test]
+fn init_from_starts_from_an_earlier_runs_weights_and_refuses_other_shapes() {
+    use aprende::train::InitFrom;
+    let (config, data) = overfitting_run();
+    let config = config.with_epochs(3).with_patience(0);
+    let device = Device::flex();
+    let earlier = tempfile::tempdir().unwrap();
+    let first = fit(
+        &config,
+        &data,
+        &device,
+        &common::quiet(earlier.path(), "flex"),
+    )
+    .unwrap()
+    .report;
+
+    // Continuing from the earlier run's weights: the first epoch starts where it ended.
+    let init = InitFrom::Run(earlier.path().to_path_buf());
+    let later = tempfile::tempdir().unwrap();
+    let second = fit(
+        &config.clone().with_init_from(Some(init.clone())),
+        &data,
+        &device,
+        &common::quiet(later.path(), "flex"),
+    )
+    .unwrap()
+    .report;
+    assert!(
+        second.history[0].train_loss < first.history[0].train_loss / 2.0,
+        "first epoch {} after init-from, {} from scratch",
+        second.history[0].train_loss,
+        first.history[0].train_loss
+    );
+    let saved = TrainingConfig::load_file(&later.path().join("config.json")).unwrap();
+    assert_eq!(saved.init_from, Some(init.clone()));
+
+    // Another architecture, or the same one with other shapes: errors naming the run.
+    let lenet = TrainingConfig::for_data(
+        "lenet",
+        common::dense(&[]),
+        "mnist",
+        &data.train,
+        OptimizerSettings::new(),
+    )
+    .unwrap()
+    .with_init_from(Some(init.clone()));
+    let out = tempfile::tempdir().unwrap();
+    let err = fit(&lenet, &data, &device, &common::quiet(out.path(), "flex")).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("`mlp`") && text.contains("`lenet`"), "{text}");
+    let wider = TrainingConfig::for_data(
+        "mlp",
+        common::dense(&[64]),
+        "mnist",
+        &data.train,
+        OptimizerSettings::new(),
+    )
+    .unwrap()
+    .with_init_from(Some(init));
+    let err = fit(&wider, &data, &device, &common::quiet(out.path(), "flex")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&earlier.path().join("model.bpk").display().to_string()),
+        "{text}"
+    );
+}

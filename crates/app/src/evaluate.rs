@@ -135,7 +135,7 @@ pub fn evaluate_run(
         set.clone(),
         &indices,
         config.normalization.as_ref(),
-        512,
+        train::evaluate::evaluation_batch(set.example_len()),
         device,
     );
     let targets: Vec<usize> = indices.iter().map(|&i| set.labels[i]).collect();

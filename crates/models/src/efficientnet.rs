@@ -8,7 +8,7 @@
 //! The backbone starts from ImageNet weights ([`EfficientNetLite0::load_pytorch`], the
 //! EfficientNet-PyTorch layout) and is frozen: batch norm uses its running statistics and no
 //! backbone parameter is trained, so the same image always gives the same 1280 features and
-//! training can cache them ([`EfficientNetLite0::features`]). [`EfficientNetLite0::unfreeze_tail`]
+//! training can cache them ([`EfficientNetLite0::features`]). [`EfficientNetLite0::with_trainable_tail`]
 //! lets the last blocks train for fine-tuning.
 //!
 //! [`Architecture::forward`] takes photos `[batch, 3, H, W]` normalised as `(pixel - 127) / 128`
@@ -16,13 +16,15 @@
 
 use std::path::Path;
 
-use burn::module::{Module, Param};
+use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, PaddingConfig2d};
 use burn::prelude::*;
 use burn::store::{ModuleSnapshot, PytorchStore};
 use burn::tensor::activation::relu6;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
 
 use crate::error::ModelError;
 use crate::init;
@@ -132,58 +134,39 @@ impl MbConv {
     fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let mut x = input.clone();
         if let (Some(conv), Some(bn)) = (&self.expand_conv, &self.bn0) {
-            x = relu6(bn.forward(conv.forward(x)));
+            x = relu6(conv_bn(x, conv, bn));
         }
-        x = relu6(self.bn1.forward(self.depthwise_conv.forward(x)));
-        x = self.bn2.forward(self.project_conv.forward(x));
+        x = relu6(conv_bn(x, &self.depthwise_conv, &self.bn1));
+        x = conv_bn(x, &self.project_conv, &self.bn2);
         if self.residual { x + input } else { x }
     }
 }
 
-/// A convolution followed by batch norm in inference mode, folded into one convolution with
-/// a bias: `w * g / sqrt(v + eps)` and `b - m * g / sqrt(v + eps)`. The same outputs (to
-/// float rounding) with one pass over the activations instead of several.
-fn fold(conv: &Conv2d, bn: &BatchNorm) -> Conv2d {
+/// TensorFlow's "SAME" padding of one side: the output has `ceil(size / stride)` positions,
+/// and an odd total pads one more at the end (bottom, right).
+fn same_padding(kernel: usize, stride: usize, size: usize) -> (usize, usize) {
+    let total = ((size.div_ceil(stride).max(1) - 1) * stride + kernel).saturating_sub(size);
+    (total / 2, total - total / 2)
+}
+
+/// A convolution followed by batch norm on its running statistics, computed as one
+/// convolution with the norm folded in: weights `w * g / sqrt(v + eps)`, bias
+/// `b - m * g / sqrt(v + eps)`. One pass over the activations instead of several, and
+/// differentiable in `w`, `g` and `b` (what fine-tuning trains).
+fn conv_bn(x: Tensor<4>, conv: &Conv2d, bn: &BatchNorm) -> Tensor<4> {
+    let [_, _, height, width] = x.dims();
+    let vertical = same_padding(conv.kernel_size[0], conv.stride[0], height);
+    let horizontal = same_padding(conv.kernel_size[1], conv.stride[1], width);
     let scale = bn.gamma.val() / (bn.running_var.value() + bn.epsilon).sqrt();
     let [out, _, _, _] = conv.weight.dims();
     let weight = conv.weight.val() * scale.clone().reshape([out, 1, 1, 1]);
     let bias = bn.beta.val() - bn.running_mean.value() * scale;
-    let mut folded = conv.clone();
-    folded.weight = Param::from_tensor(weight);
-    folded.bias = Some(Param::from_tensor(bias));
-    folded
-}
-
-/// A frozen [`MbConv`] with its batch norms folded into its convolutions.
-struct FoldedMbConv {
-    expand: Option<Conv2d>,
-    depthwise: Conv2d,
-    project: Conv2d,
-    residual: bool,
-}
-
-impl FoldedMbConv {
-    fn new(block: &MbConv) -> Self {
-        Self {
-            expand: block
-                .expand_conv
-                .as_ref()
-                .zip(block.bn0.as_ref())
-                .map(|(c, b)| fold(c, b)),
-            depthwise: fold(&block.depthwise_conv, &block.bn1),
-            project: fold(&block.project_conv, &block.bn2),
-            residual: block.residual,
-        }
-    }
-
-    fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        let mut x = input.clone();
-        if let Some(conv) = &self.expand {
-            x = relu6(conv.forward(x));
-        }
-        x = self.project.forward(relu6(self.depthwise.forward(x)));
-        if self.residual { x + input } else { x }
-    }
+    conv2d(
+        x,
+        weight,
+        Some(bias),
+        ConvOptions::new_with_padding(conv.stride, [vertical, horizontal], conv.dilation, conv.groups),
+    )
 }
 
 /// The pretrained part: stem, blocks, head conv and global average pool.
@@ -214,25 +197,16 @@ impl Backbone {
         }
     }
 
-    /// Pooled features `[batch, 1280]` of normalised images with every batch norm in
-    /// inference mode, folded into the convolution before it (what a frozen backbone
-    /// computes, faster).
-    pub fn forward_frozen(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = relu6(fold(&self.conv_stem, &self.bn0).forward(images));
-        for block in &self.blocks {
-            x = FoldedMbConv::new(block).forward(x);
-        }
-        let x = relu6(fold(&self.conv_head, &self.bn1).forward(x));
-        self.pool.forward(x).flatten(1, 3)
-    }
-
-    /// Pooled features `[batch, 1280]` of normalised images.
+    /// Pooled features `[batch, 1280]` of normalised images. Batch norm always runs on its
+    /// running statistics (the pretrained ones): fine-tuning trains the scales and shifts of
+    /// the unfrozen blocks' norms but does not re-estimate their statistics from small
+    /// batches, as Keras advises for fine-tuning.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = relu6(self.bn0.forward(self.conv_stem.forward(images)));
+        let mut x = relu6(conv_bn(images, &self.conv_stem, &self.bn0));
         for block in &self.blocks {
             x = block.forward(x);
         }
-        let x = relu6(self.bn1.forward(self.conv_head.forward(x)));
+        let x = relu6(conv_bn(x, &self.conv_head, &self.bn1));
         self.pool.forward(x).flatten(1, 3)
     }
 }
@@ -324,9 +298,9 @@ impl ArchitectureConfig for EfficientNetLite0Config {
 }
 
 impl EfficientNetLite0 {
-    /// This network with the last `blocks` backbone blocks and the head conv trainable (their
-    /// batch norms update their statistics) and every earlier layer frozen (no gradients,
-    /// batch norm on its running statistics). 0 freezes the whole backbone.
+    /// This network with the last `blocks` backbone blocks and the head conv trainable and
+    /// every earlier layer frozen (no gradients). Every batch norm keeps its running
+    /// statistics (see [`Backbone::forward`]). 0 freezes the whole backbone.
     pub fn with_trainable_tail(mut self, blocks: usize) -> Self {
         let blocks = blocks.min(BLOCKS);
         let b = self.backbone;
@@ -364,7 +338,7 @@ impl EfficientNetLite0 {
     /// The frozen backbone's pooled features `[batch, 1280]` for normalised images, or `None`
     /// while part of the backbone trains (its features then change as it learns).
     pub fn features(&self, images: Tensor<4>) -> Option<Tensor<2>> {
-        (self.trainable_tail == 0).then(|| self.backbone.forward_frozen(images))
+        (self.trainable_tail == 0).then(|| self.backbone.forward(images))
     }
 
     /// The backbone's module (for freezing checks and parameter groups).

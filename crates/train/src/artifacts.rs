@@ -201,9 +201,39 @@ fn regression_markdown(r: &RunReport<'_>, examples: usize) -> String {
     md
 }
 
-/// One sentence on how the model was trained.
+/// One sentence on how the model was trained (and for a pretrained backbone, one on how it
+/// was used).
 fn trained_line(t: &Report) -> String {
-    format!(
+    let transfer = t.transfer.map(|x| {
+        let cached = if x.cached_images > 0 {
+            format!(
+                "its features of {} images were computed once in {:.1} s ({:.1} images/s) and \
+                 the head ({} parameters) trained on them for {} epochs",
+                x.cached_images,
+                x.extraction_seconds,
+                x.images_per_second(),
+                models::summary::thousands(x.head_params),
+                x.head_epochs
+            )
+        } else {
+            format!(
+                "the head ({} parameters) trained on the images themselves for {} epochs \
+                 (augmentation: no cached features)",
+                models::summary::thousands(x.head_params),
+                x.head_epochs
+            )
+        };
+        let tuned = if x.fine_tune_epochs > 0 {
+            format!(
+                "; then the last {} blocks were fine-tuned too for {} epochs",
+                x.unfrozen_blocks, x.fine_tune_epochs
+            )
+        } else {
+            String::new()
+        };
+        format!(" The pretrained backbone was frozen: {cached}{tuned}.")
+    });
+    let line = format!(
         "Trained `{}` on `{}` with the `{}` backend ({} parameters, seed {}): {} epochs in {:.1} s, best epoch {}{}.",
         t.model,
         t.dataset,
@@ -220,7 +250,8 @@ fn trained_line(t: &Report) -> String {
         } else {
             ""
         }
-    )
+    );
+    line + &transfer.unwrap_or_default()
 }
 
 fn markdown(r: &RunReport<'_>, c: &ClassificationMetrics, mistakes_shown: usize) -> String {

@@ -22,6 +22,14 @@ pub struct Evaluation {
     pub values: Vec<f32>,
 }
 
+/// Examples per batch of inference on examples of `example_len` values: 512, or fewer for
+/// large inputs so that a batch holds at most 4 M input values (26 photos of 224x224: a
+/// network's activations are many times its input, and a folder of photos at once would
+/// need gigabytes).
+pub fn evaluation_batch(example_len: usize) -> usize {
+    ((4 << 20) / example_len.max(1)).clamp(1, 512)
+}
+
 /// Evaluates `network` (in inference mode) on the examples of `set` at `indices`, normalised
 /// as in training.
 pub fn evaluate(
@@ -117,28 +125,25 @@ pub fn forward_examples(
     examples: &[Vec<f32>],
     device: &Device,
 ) -> Vec<f32> {
-    if examples.is_empty() {
-        return Vec::new();
-    }
-    let mut values = Vec::with_capacity(examples.len() * input.flat_len());
-    for example in examples {
-        let start = values.len();
-        values.extend_from_slice(example);
-        if let Some(norm) = normalization {
-            norm.apply(&mut values[start..]);
+    let network = network.valid();
+    let mut outputs = Vec::new();
+    for chunk in examples.chunks(evaluation_batch(input.flat_len())) {
+        let mut values = Vec::with_capacity(chunk.len() * input.flat_len());
+        for example in chunk {
+            let start = values.len();
+            values.extend_from_slice(example);
+            if let Some(norm) = normalization {
+                norm.apply(&mut values[start..]);
+            }
         }
+        let batch = Tensor::<4>::from_data(
+            TensorData::new(
+                values,
+                [chunk.len(), input.channels, input.height, input.width],
+            ),
+            device,
+        );
+        outputs.extend(network.forward(batch).into_data().iter::<f32>());
     }
-    let batch = Tensor::<4>::from_data(
-        TensorData::new(
-            values,
-            [examples.len(), input.channels, input.height, input.width],
-        ),
-        device,
-    );
-    network
-        .valid()
-        .forward(batch)
-        .into_data()
-        .iter::<f32>()
-        .collect()
+    outputs
 }

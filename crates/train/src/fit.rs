@@ -601,7 +601,7 @@ pub fn fit(
         eval_data.test.clone(),
         &test_indices,
         eval_normalization.as_ref(),
-        64,
+        crate::evaluate::evaluation_batch(eval_data.test.example_len()),
         device,
     );
     let classification = (!data.test.is_regression()).then(|| {

@@ -581,6 +581,22 @@ fn run(args: Args) -> Result<()> {
         r.best_epoch,
         r.best().map_or(f64::NAN, |b| b.val_loss),
     );
+    if let Some(t) = &r.transfer
+        && t.cached_images > 0
+    {
+        println!(
+            "Transfer: backbone features of {} images in {:.1} s ({:.1} images/s), head {} epochs{}",
+            t.cached_images,
+            t.extraction_seconds,
+            t.images_per_second(),
+            t.head_epochs,
+            if t.fine_tune_epochs > 0 {
+                format!(", fine-tuning {} epochs", t.fine_tune_epochs)
+            } else {
+                String::new()
+            }
+        );
+    }
     if dataset == DatasetSpec::Line {
         let y = train::forward_examples(
             &outcome.network,
