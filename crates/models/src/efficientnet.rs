@@ -281,16 +281,6 @@ impl ArchitectureConfig for EfficientNetLite0Config {
                 ),
             });
         }
-        if input.height < 32 || input.width < 32 {
-            return Err(ModelError::Invalid {
-                model: "efficientnet-lite0",
-                problem: format!(
-                    "images of {}x{} are too small for five stride-2 stages (224x224 is what \
-                     ImageNet used; at least 32x32)",
-                    input.height, input.width
-                ),
-            });
-        }
         options.check_dropout("efficientnet-lite0")?;
         Ok(Self::new(input.channels, input.height, input.width, input.num_classes)
             .with_dropout(options.dropout))
