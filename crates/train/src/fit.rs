@@ -621,7 +621,14 @@ pub fn fit(
         seed: config.seed,
         epochs_run,
         best_epoch,
-        stopped_early: epochs_run < config.epochs && !interrupted,
+        // A fine-tuned run's last stage has `fine_tune` epochs after the head's.
+        stopped_early: epochs_run
+            < if fine_tuned {
+                head_epochs + config.fine_tune
+            } else {
+                config.epochs
+            }
+            && !interrupted,
         interrupted,
         examples: data.sizes(),
         skipped_files: data.skipped_files,
