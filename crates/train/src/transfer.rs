@@ -45,10 +45,9 @@ impl FeatureCache {
         device: &Device,
         progress: ProgressMode,
     ) -> Option<FeatureCache> {
+        // Only a pretrained backbone has features to cache.
+        network.backbone_params()?;
         let network = network.valid();
-        // Networks without a frozen backbone say so on a tiny batch.
-        let probe = ImageBatcher::new(data.train.clone()).images(&[0], device);
-        network.features(probe)?;
         let total = data.train.len() + data.test.len();
         let started = Instant::now();
         let done = AtomicUsize::new(0);
