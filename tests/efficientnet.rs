@@ -298,10 +298,12 @@ fn transfer_config(data: &aprende::train::TrainingData) -> aprende::train::Train
     .with_batch_size(8)
     .with_val_split(0.25)
     .with_init_from(Some(InitFrom::Pytorch(weights())))
-    .with_normalization(Some(aprende::data::Normalization {
-        mean: vec![127.0 / 255.0; 3],
-        std: vec![128.0 / 255.0; 3],
-    }))
+    .normalized_as(
+        &aprende::models::registry_find("efficientnet-lite0")
+            .unwrap()
+            .pretrained
+            .unwrap(),
+    )
 }
 
 /// Every tensor of `network` (running statistics included) by name.

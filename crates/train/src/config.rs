@@ -217,6 +217,15 @@ impl InitFrom {
 }
 
 impl TrainingConfig {
+    /// This config with the fixed input normalisation that `pretrained` weights expect
+    /// (EfficientNet-Lite0's `(pixel - 127) / 128` on every channel).
+    pub fn normalized_as(self, pretrained: &models::PretrainedInput) -> Self {
+        self.with_normalization(Some(data::Normalization {
+            mean: vec![pretrained.mean; pretrained.channels],
+            std: vec![pretrained.std; pretrained.channels],
+        }))
+    }
+
     /// This config with its inputs standardised per channel by the mean and standard
     /// deviation of `data`'s training part, as the `train` binary does by default.
     pub fn standardized_on(self, data: &crate::TrainingData) -> Self {

@@ -501,10 +501,7 @@ fn run(args: Args) -> Result<()> {
                     entry.name
                 );
             }
-            config.with_normalization(Some(data::Normalization {
-                mean: vec![p.mean; p.channels],
-                std: vec![p.std; p.channels],
-            }))
+            config.normalized_as(&p)
         }
         None if standardize => config.standardized_on(&data),
         None => config,
