@@ -61,9 +61,7 @@ fn bench(c: &mut Criterion) {
                 .unwrap();
         let device = Device::flex().autodiff();
         device.seed(1);
-        let mut model = Some(Classifier {
-            network: config.model.init(&device),
-        });
+        let mut model = Some(Classifier::new(config.model.init(&device)));
         let mut optim = AdamConfig::new().init();
         let batch = batcher.batch(indices.clone(), &device);
         group.bench_function(format!("{name}_train_step_batch_64"), |b| {

@@ -75,9 +75,7 @@ fn bench(c: &mut Criterion) {
         )
         .unwrap();
         let device = Device::flex().autodiff();
-        let mut model = Some(Classifier {
-            network: config.model.init(&device),
-        });
+        let mut model = Some(Classifier::new(config.model.init(&device)));
         let mut optim = AdamConfig::new().init();
         let items = batcher.batch(batch.clone(), &device);
         let name = if batch_norm {

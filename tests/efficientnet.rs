@@ -363,11 +363,9 @@ fn a_head_epoch_leaves_the_backbone_bit_identical_and_fine_tuning_changes_only_t
     let record =
         aprende::burn::store::ModuleRecord::load(run.join("fine-tune/checkpoint/model-1.bpk"))
             .unwrap();
-    let classifier = aprende::train::Classifier {
-        network: config.model.init(&device),
-    }
-    .try_load_record(record)
-    .unwrap();
+    let classifier = aprende::train::Classifier::new(config.model.init(&device))
+        .try_load_record(record)
+        .unwrap();
     let tuned = tensors(&classifier.network);
     let unfrozen = [
         "backbone.blocks.14.",

@@ -242,8 +242,8 @@ fn an_iris_mlp_learns_and_predicts_rows() {
 
     let rows = vec![vec![5.1, 3.5, 1.4, 0.2], vec![6.7, 3.0, 5.2, 2.3]];
     let predictions = predict_rows(dir.path(), &rows, 2, &device).unwrap();
-    assert_eq!(predictions[0].top.as_ref().unwrap()[0].class, "setosa");
-    assert_eq!(predictions[1].top.as_ref().unwrap()[0].class, "virginica");
+    assert_eq!(predictions[0].top[0].class, "setosa");
+    assert_eq!(predictions[1].top[0].class, "virginica");
     assert_eq!(predictions[0].prediction, None);
     assert_eq!(predictions[1].values, rows[1]);
     let err = predict_rows(dir.path(), &[vec![1.0, 2.0]], 2, &device)
@@ -332,7 +332,7 @@ fn one_neuron_learns_the_line() {
         .unwrap()
         .with_epochs(500)
         .with_val_split(0.0)
-        .with_task(Task::Regression);
+        .with_task("regression".into());
     assert_eq!(config.input.num_classes, 1);
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
     // Like the course, it fits all six points; the validation figures are theirs too.
@@ -392,7 +392,7 @@ fn a_csv_regression_learns_a_linear_target() {
     .unwrap()
     .with_epochs(300)
     .with_batch_size(16)
-    .with_task(Task::Regression)
+    .with_task("regression".into())
     .with_target(Some("price".into()))
     .with_seed(1);
     let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();

@@ -7,9 +7,8 @@ use aprende::app::predict_files;
 use aprende::burn::prelude::*;
 use aprende::data::ImageSplits;
 use aprende::models::{LrSchedule, ModelOptions};
-use aprende::train::{
-    OptimizerSettings, Report, TrainingConfig, TrainingData, evaluate, fit, load_run,
-};
+use aprende::train::task::{Classification, Examples, Task};
+use aprende::train::{OptimizerSettings, Report, TrainingConfig, TrainingData, fit, load_run};
 
 /// A setup that overfits within a few epochs: a wide MLP, a high learning rate and 300
 /// training images.
@@ -133,8 +132,19 @@ fn early_stopping_stops_and_keeps_the_best_epoch() {
     let network = assert_saved_model_is_the_best_epoch(dir.path(), &data, report);
     // ... and the test metrics in the report are this model's.
     let test_idx: Vec<usize> = (0..data.test.len()).collect();
-    let test = evaluate(&network, data.test.clone(), &test_idx, None, 64, &device);
-    assert_eq!(test.metrics.accuracy, report.test.accuracy);
+    let test = Classification
+        .evaluate(
+            &network,
+            &config,
+            Examples {
+                set: &data.test,
+                indices: &test_idx,
+                normalization: None,
+            },
+            &device,
+        )
+        .unwrap();
+    assert_eq!(test.metrics().accuracy, report.test.accuracy);
 }
 
 #[test]
@@ -429,18 +439,23 @@ fn assert_saved_model_is_the_best_epoch(
     let device = Device::flex();
     let (config, network) = load_run(dir, &device).unwrap();
     assert_eq!(config.model.name(), report.model);
-    let eval = evaluate(
-        &network,
-        data.train.clone(),
-        &data.split.valid,
-        None,
-        64,
-        &device,
-    );
+    let eval = Classification
+        .evaluate(
+            &network,
+            &config,
+            Examples {
+                set: &data.train,
+                indices: &data.split.valid,
+                normalization: None,
+            },
+            &device,
+        )
+        .unwrap()
+        .metrics();
     assert!(
-        (eval.metrics.loss - best.val_loss).abs() < 1e-4 * best.val_loss.max(1.0),
+        (eval.loss - best.val_loss).abs() < 1e-4 * best.val_loss.max(1.0),
         "model.bpk gives val loss {} but the best epoch had {}",
-        eval.metrics.loss,
+        eval.loss,
         best.val_loss
     );
     network

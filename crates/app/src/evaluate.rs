@@ -7,37 +7,24 @@ use std::sync::Arc;
 use burn::prelude::*;
 use data::{DataDir, DatasetSpec, DownloadOptions, ImageSet, LoadOptions};
 use serde::Serialize;
-use train::artifacts::{Outcome, RunReport, write_report};
-use train::{
-    ClassificationMetrics, ConfusionMatrix, Report, SplitMetrics, TrainError, TrainingData,
-    evaluate, load_run,
-};
+use train::artifacts::{ReportHeader, write_report};
+use train::run::files;
+use train::task::Examples;
+use train::{ClassificationMetrics, LoadedRun, Report, SplitMetrics, TrainError, TrainingData};
 
 use crate::predict::AppError;
 
 /// Which part of a dataset to evaluate on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum EvalSplit {
     /// The held-out test split.
     Test,
     /// The validation part of the training split (the run's seed and fraction).
+    #[value(alias = "validation")]
     Valid,
     /// The training part of the training split.
     Train,
-}
-
-impl FromStr for EvalSplit {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "test" => Ok(EvalSplit::Test),
-            "valid" | "validation" => Ok(EvalSplit::Valid),
-            "train" => Ok(EvalSplit::Train),
-            _ => Err(format!("unknown split `{s}` (test, valid, train)")),
-        }
-    }
 }
 
 impl EvalSplit {
@@ -65,6 +52,9 @@ pub struct EvaluationReport {
     /// Per-class metrics and confusion matrix (classification).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classification: Option<ClassificationMetrics>,
+    /// The headline metrics as the task words them.
+    #[serde(skip)]
+    pub headline: String,
 }
 
 /// Where and on what to evaluate.
@@ -89,7 +79,8 @@ pub fn evaluate_run(
     options: &EvaluateOptions,
     device: &Device,
 ) -> Result<(EvaluationReport, PathBuf), AppError> {
-    let (config, network) = load_run(run_dir, device)?;
+    let run = LoadedRun::load(run_dir, device)?;
+    let config = &run.config;
     let dataset_name = options
         .dataset
         .clone()
@@ -102,8 +93,10 @@ pub fn evaluate_run(
             target: config.target.clone(),
             test_split: config.test_split,
             seed: config.seed,
-            task: config.task,
+            task: run.task.target_kind(),
             image_size: config.image_size,
+            points: config.points,
+            noise: config.noise,
         })
         .map_err(TrainError::from)?;
     check_fits(&splits.test, &config.input, &dataset_name)?;
@@ -130,24 +123,23 @@ pub fn evaluate_run(
             (data.train, indices)
         }
     };
-    let evaluation = evaluate(
-        &network,
-        set.clone(),
-        &indices,
-        config.normalization.as_ref(),
-        train::evaluate::evaluation_batch(set.example_len()),
+    let evaluated = run.task.evaluate(
+        &run.network,
+        config,
+        Examples {
+            set: &set,
+            indices: &indices,
+            normalization: config.normalization.as_ref(),
+        },
         device,
-    );
-    let targets: Vec<usize> = indices.iter().map(|&i| set.labels[i]).collect();
-    let classification = (!set.is_regression()).then(|| {
-        ConfusionMatrix::new(&config.class_names, &targets, &evaluation.predictions).metrics()
-    });
+    )?;
     let report = EvaluationReport {
         model: config.model.name().to_string(),
         dataset: dataset_name.clone(),
         split: options.split,
-        metrics: evaluation.metrics,
-        classification,
+        metrics: evaluated.metrics(),
+        classification: evaluated.classification().cloned(),
+        headline: run.task.headline(&evaluated.metrics()),
     };
     let out = options.out.clone().unwrap_or_else(|| {
         run_dir.join(format!(
@@ -158,44 +150,22 @@ pub fn evaluate_run(
     });
     let json = serde_json::to_vec_pretty(&report).map_err(|e| TrainError::Io(e.to_string()))?;
     data::fsutil::write_atomic(&out.join("evaluation.json"), &json).map_err(TrainError::from)?;
-    let training = Report::load(&run_dir.join(train::fit::files::REPORT)).ok();
-    let title = format!(
-        "{} on {} ({} split)",
-        report.model,
-        dataset_name,
-        options.split.as_str()
-    );
-    let summary = network.summary();
-    let truth: Vec<f32>;
-    let outcome = match (&report.classification, &set.targets) {
-        (Some(metrics), _) => Outcome::Classification {
-            metrics,
-            examples: Some((&set, &indices, &evaluation.predictions)),
-        },
-        (None, Some(targets)) => {
-            truth = indices.iter().map(|&i| targets[i]).collect();
-            Outcome::Regression {
-                truth: &truth,
-                predicted: &evaluation.values,
-            }
-        }
-        (None, None) => {
-            return Err(TrainError::Config(format!(
-                "{dataset_name} has neither classes nor targets"
-            ))
-            .into());
-        }
-    };
+    let training = Report::load(&run_dir.join(files::REPORT)).ok();
     write_report(
         &out,
-        &RunReport {
-            title,
+        &ReportHeader {
+            title: format!(
+                "{} on {} ({} split)",
+                report.model,
+                dataset_name,
+                options.split.as_str()
+            ),
             training: training.as_ref(),
             split: options.split.as_str(),
-            metrics: report.metrics,
-            summary: &summary,
-            outcome,
+            summary: &run.network.summary(),
+            extra: String::new(),
         },
+        evaluated.as_ref(),
     )?;
     Ok((report, out))
 }

@@ -1,4 +1,6 @@
-//! Using a trained aprende model: predict classes of image files, evaluate on any split.
+//! Using a trained aprende model: its answers for image files and table rows (classes,
+//! values, reconstructions: whatever its task gives), and its metrics on any split. A run is
+//! loaded once per call ([`train::LoadedRun`]).
 
 pub mod evaluate;
 pub mod predict;
@@ -6,5 +8,5 @@ pub mod predict;
 pub use evaluate::{EvalSplit, EvaluateOptions, EvaluationReport, evaluate_run};
 pub use predict::{
     AppError, PredictOutcome, Prediction, RowPrediction, ScoredClass, imagenet_classifier,
-    load_image, predict_examples, predict_files, predict_images, predict_rows,
+    load_image, predict_files, predict_images, predict_rows, predict_run_images, predict_run_rows,
 };

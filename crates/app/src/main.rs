@@ -4,16 +4,16 @@
 //! `cargo run --release -p app -- evaluate --run artifacts/mnist-mlp --split valid`
 
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use anyhow::Result;
 use app::{
-    EvalSplit, EvaluateOptions, PredictOutcome, ScoredClass, evaluate_run, imagenet_classifier,
-    predict_files, predict_images, predict_rows,
+    EvalSplit, EvaluateOptions, PredictOutcome, evaluate_run, imagenet_classifier, predict_images,
+    predict_run_images, predict_run_rows,
 };
 use clap::{Parser, Subcommand};
 use data::{DataDir, DownloadOptions};
-use train::BackendKind;
+use train::task::PredictOptions;
+use train::{BackendKind, LoadedRun};
 
 /// Use a model trained with `train`.
 #[derive(Parser, Debug)]
@@ -58,11 +58,16 @@ enum Command {
         /// How many classes to show per image.
         #[arg(long, default_value_t = 3)]
         top: usize,
-        /// Print one JSON object per line: {"path", "top": [{"class", "probability"}]}.
+        /// Where an autoencoder's reconstructions are written [default: beside each image,
+        /// as NAME.reconstruction.png]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print one JSON object per line: {"path", "top": [{"class", "probability"}]} for a
+        /// classifier, {"path", "reconstruction", "error"} for an autoencoder.
         #[arg(long)]
         json: bool,
-        /// Compute backend: flex, ndarray, wgpu, cuda.
-        #[arg(long, default_value = "flex", value_parser = BackendKind::from_str)]
+        /// Compute backend.
+        #[arg(long, default_value = "flex", value_enum)]
         backend: BackendKind,
     },
     /// Recompute the metrics and report files of a saved model on a dataset split.
@@ -74,7 +79,7 @@ enum Command {
         #[arg(long)]
         dataset: Option<String>,
         /// Split: test, valid (the run's validation part) or train
-        #[arg(long, default_value = "test", value_parser = EvalSplit::from_str)]
+        #[arg(long, default_value = "test", value_enum)]
         split: EvalSplit,
         /// Data directory (else $APRENDE_DATA_DIR, else ~/.cache/aprende/data)
         #[arg(long)]
@@ -85,8 +90,8 @@ enum Command {
         /// Where to write [default: RUN/eval-DATASET-SPLIT]
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Compute backend: flex, ndarray, wgpu, cuda.
-        #[arg(long, default_value = "flex", value_parser = BackendKind::from_str)]
+        /// Compute backend.
+        #[arg(long, default_value = "flex", value_enum)]
         backend: BackendKind,
     },
 }
@@ -106,14 +111,6 @@ fn parse_row(s: &str) -> Result<Row, String> {
         .map(Row)
 }
 
-fn format_top(top: &[ScoredClass]) -> String {
-    let classes: Vec<String> = top
-        .iter()
-        .map(|c| format!("{} ({:.1}%)", c.class, 100.0 * c.probability))
-        .collect();
-    classes.join(", ")
-}
-
 /// Prints each prediction (a line, or a JSON object) and each failure; `Ok(false)` when some
 /// images failed.
 fn print_predictions(outcome: PredictOutcome, json: bool) -> Result<bool> {
@@ -124,7 +121,7 @@ fn print_predictions(outcome: PredictOutcome, json: bool) -> Result<bool> {
         if json {
             println!("{}", serde_json::to_string(&p)?);
         } else {
-            println!("{}: {}", p.path, format_top(&p.top));
+            println!("{}: {}", p.path, p.text);
         }
     }
     Ok(outcome.failures.is_empty())
@@ -166,6 +163,7 @@ fn run(cli: Cli) -> Result<bool> {
             images,
             values,
             top,
+            out,
             json,
             backend,
         } => {
@@ -196,24 +194,25 @@ fn run(cli: Cli) -> Result<bool> {
                 }
                 (None, None) => unreachable!("clap requires --run or --model"),
             };
+            let run = LoadedRun::load(&run, &device)?;
             if !values.is_empty() {
                 let rows: Vec<Vec<f32>> = values.into_iter().map(|r| r.0).collect();
-                for p in predict_rows(&run, &rows, top, &device)? {
+                for p in predict_run_rows(&run, &rows, top, &device)? {
                     if json {
                         println!("{}", serde_json::to_string(&p)?);
                     } else {
-                        match (&p.top, p.prediction) {
-                            (Some(top), _) => println!("{:?}: {}", p.values, format_top(top)),
-                            (None, Some(y)) => println!("{:?}: {y}", p.values),
-                            (None, None) => {}
-                        }
+                        println!("{:?}: {}", p.values, p.text);
                     }
                 }
                 if images.is_empty() {
                     return Ok(true);
                 }
             }
-            let outcome = predict_files(&run, &images, top, &device)?;
+            let options = PredictOptions {
+                top_k: top,
+                out_dir: out,
+            };
+            let outcome = predict_run_images(&run, &images, &options, &device)?;
             print_predictions(outcome, json)
         }
         Command::Evaluate {
@@ -238,27 +237,18 @@ fn run(cli: Cli) -> Result<bool> {
                 out,
             };
             let (report, out) = evaluate_run(&run, &options, &device)?;
-            let m = &report.metrics;
-            let scores = match &report.classification {
-                Some(c) => format!(
-                    "loss {:.4}, accuracy {:.4}, macro F1 {:.4}, weighted F1 {:.4}",
-                    m.loss,
-                    m.accuracy.unwrap_or(f64::NAN),
-                    c.macro_avg.f1,
-                    c.weighted_avg.f1
-                ),
-                None => format!(
-                    "MSE {:.6}, MAE {:.6}, R^2 {:.6}",
-                    m.loss,
-                    m.mae.unwrap_or(f64::NAN),
-                    m.r2.unwrap_or(f64::NAN)
-                ),
-            };
             println!(
-                "{} on {} ({}): {scores}",
+                "{} on {} ({}): {}",
                 report.model,
                 report.dataset,
-                split.as_str()
+                split.as_str(),
+                match &report.classification {
+                    Some(c) => format!(
+                        "{}, macro F1 {:.4}, weighted F1 {:.4}",
+                        report.headline, c.macro_avg.f1, c.weighted_avg.f1
+                    ),
+                    None => report.headline.clone(),
+                }
             );
             println!("Results in {}", out.display());
             Ok(true)

@@ -1,13 +1,16 @@
-//! Prediction on image files with a trained run.
+//! `app predict`: a trained run's answers for image files or table rows, as its task
+//! presents them (the most probable classes, a value, a reconstructed image).
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
-use data::tabular::Task;
 use models::{InputSpec, Network};
 use serde::Serialize;
-use train::TrainingConfig;
+use train::task::{Input, Output, PredictOptions};
+use train::{LoadedRun, TrainingConfig};
+
+pub use train::task::ScoredClass;
 
 /// What can go wrong when predicting.
 #[derive(Debug, thiserror::Error)]
@@ -28,22 +31,22 @@ pub enum AppError {
     },
 }
 
-/// A class and its probability.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScoredClass {
-    /// Class name.
-    pub class: String,
-    /// Softmax probability.
-    pub probability: f64,
-}
-
 /// The prediction for one image.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prediction {
     /// The image file.
     pub path: String,
-    /// The most probable classes, most probable first.
-    pub top: Vec<ScoredClass>,
+    /// The task's answer (`top` classes, a `prediction`, a `reconstruction` file).
+    #[serde(flatten)]
+    pub output: Output,
+}
+
+impl Deref for Prediction {
+    type Target = Output;
+
+    fn deref(&self) -> &Output {
+        &self.output
+    }
 }
 
 /// Reads an image file and converts it to the model's input: `channels * height * width`
@@ -87,58 +90,6 @@ fn border_mean(gray: &[u8], width: usize, height: usize) -> f64 {
         }
     }
     sum / n.max(1.0)
-}
-
-/// The `top_k` classes of each example, given as floats of the model's input shape (pixels
-/// scaled to `[0, 1]`, or raw feature values); the run's normalization is applied here.
-pub fn predict_examples(
-    network: &Network,
-    config: &TrainingConfig,
-    examples: &[Vec<f32>],
-    top_k: usize,
-    device: &Device,
-) -> Vec<Vec<ScoredClass>> {
-    let input = &config.input;
-    let logits = train::forward_examples(
-        network,
-        input,
-        config.normalization.as_ref(),
-        examples,
-        device,
-    );
-    if logits.is_empty() {
-        return Vec::new();
-    }
-    let probs: Vec<f32> = softmax(
-        Tensor::<2>::from_data(
-            TensorData::new(logits, [examples.len(), input.num_classes]),
-            device,
-        ),
-        1,
-    )
-    .into_data()
-    .iter::<f32>()
-    .collect();
-    let k = input.num_classes;
-    (0..examples.len())
-        .map(|i| {
-            let row = &probs[i * k..(i + 1) * k];
-            let mut order: Vec<usize> = (0..k).collect();
-            order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
-            order
-                .into_iter()
-                .take(top_k.max(1))
-                .map(|c| ScoredClass {
-                    class: config
-                        .class_names
-                        .get(c)
-                        .cloned()
-                        .unwrap_or_else(|| c.to_string()),
-                    probability: f64::from(row[c]),
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// The outcome of [`predict_files`]: predictions for the images that could be read, and an
@@ -191,23 +142,42 @@ fn expand_folders(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<AppError>) {
     (files, failures)
 }
 
-/// Loads the run in `run_dir` and predicts the `top_k` classes of every image in `paths`; a
-/// folder stands for the images in it. An unreadable image does not stop the others.
+/// Loads the run in `run_dir` and answers for every image in `paths` (for a classifier, its
+/// `top_k` classes); a folder stands for the images in it. An unreadable image does not stop
+/// the others.
 pub fn predict_files(
     run_dir: &Path,
     paths: &[PathBuf],
     top_k: usize,
     device: &Device,
 ) -> Result<PredictOutcome, AppError> {
-    let (config, network) = train::load_run(run_dir, device)?;
-    if config.input.height == 1 && config.input.width == 1 {
+    let run = LoadedRun::load(run_dir, device)?;
+    predict_run_images(
+        &run,
+        paths,
+        &PredictOptions {
+            top_k,
+            out_dir: None,
+        },
+        device,
+    )
+}
+
+/// Answers for every image in `paths` with a loaded run (see [`predict_files`]).
+pub fn predict_run_images(
+    run: &LoadedRun,
+    paths: &[PathBuf],
+    options: &PredictOptions,
+    device: &Device,
+) -> Result<PredictOutcome, AppError> {
+    if run.takes_rows() {
         return Err(AppError::Input(format!(
             "{} is a model of table rows ({} features): use --values",
-            run_dir.display(),
-            config.input.channels
+            run.dir.display(),
+            run.config.input.channels
         )));
     }
-    predict_images(&config, &network, paths, top_k, device)
+    answer_images(&run.config, &run.network, paths, options, device)
 }
 
 /// The ImageNet classifier of a pretrained architecture, as it is (no run needed): the
@@ -261,7 +231,8 @@ pub fn imagenet_classifier(
     Ok((config, burn::module::Module::valid(&network)))
 }
 
-/// Predicts the `top_k` classes of every image in `paths` with `network`; a folder stands
+/// Predicts the `top_k` classes of every image in `paths` with `network` (a classifier
+/// built by [`imagenet_classifier`], or any network with its run's config); a folder stands
 /// for the images in it. An unreadable image does not stop the others.
 pub fn predict_images(
     config: &TrainingConfig,
@@ -270,22 +241,51 @@ pub fn predict_images(
     top_k: usize,
     device: &Device,
 ) -> Result<PredictOutcome, AppError> {
+    answer_images(
+        config,
+        network,
+        paths,
+        &PredictOptions {
+            top_k,
+            out_dir: None,
+        },
+        device,
+    )
+}
+
+/// Reads every image of `paths` (folders expanded) and asks the config's task for its
+/// answers.
+fn answer_images(
+    config: &TrainingConfig,
+    network: &Network,
+    paths: &[PathBuf],
+    options: &PredictOptions,
+    device: &Device,
+) -> Result<PredictOutcome, AppError> {
+    let task = train::task::find(&config.task)?;
     let (paths, mut failures) = expand_folders(paths);
-    let mut names = Vec::new();
-    let mut examples = Vec::new();
+    let mut inputs = Vec::new();
     for path in &paths {
         match load_image(path, &config.input) {
-            Ok(pixels) => {
-                names.push(path.display().to_string());
-                examples.push(pixels.iter().map(|&p| f32::from(p) / 255.0).collect());
-            }
+            Ok(pixels) => inputs.push(Input {
+                values: pixels.iter().map(|&p| f32::from(p) / 255.0).collect(),
+                source: Some(path.clone()),
+            }),
             Err(e) => failures.push(e),
         }
     }
-    let predictions = predict_examples(network, config, &examples, top_k, device)
+    let outputs = task.predict(network, config, &inputs, options, device)?;
+    let predictions = outputs
         .into_iter()
-        .zip(names)
-        .map(|(top, path)| Prediction { path, top })
+        .zip(&inputs)
+        .map(|(output, input)| Prediction {
+            path: input
+                .source
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            output,
+        })
         .collect();
     Ok(PredictOutcome {
         predictions,
@@ -298,12 +298,17 @@ pub fn predict_images(
 pub struct RowPrediction {
     /// The row's feature values, as given.
     pub values: Vec<f32>,
-    /// The most probable classes, most probable first (classification).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub top: Option<Vec<ScoredClass>>,
-    /// The predicted value (regression).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prediction: Option<f64>,
+    /// The task's answer (`top` classes, or a `prediction`).
+    #[serde(flatten)]
+    pub output: Output,
+}
+
+impl Deref for RowPrediction {
+    type Target = Output;
+
+    fn deref(&self) -> &Output {
+        &self.output
+    }
 }
 
 /// Loads the run in `run_dir` (a model of table rows) and predicts each row of `rows`.
@@ -313,12 +318,22 @@ pub fn predict_rows(
     top_k: usize,
     device: &Device,
 ) -> Result<Vec<RowPrediction>, AppError> {
-    let (config, network) = train::load_run(run_dir, device)?;
-    let features = config.input.flat_len();
-    if config.input.height != 1 || config.input.width != 1 {
+    let run = LoadedRun::load(run_dir, device)?;
+    predict_run_rows(&run, rows, top_k, device)
+}
+
+/// Predicts each row of `rows` with a loaded run of a model of table rows.
+pub fn predict_run_rows(
+    run: &LoadedRun,
+    rows: &[Vec<f32>],
+    top_k: usize,
+    device: &Device,
+) -> Result<Vec<RowPrediction>, AppError> {
+    let features = run.config.input.flat_len();
+    if !run.takes_rows() {
         return Err(AppError::Input(format!(
             "{} is an image model: give image files, not --values",
-            run_dir.display()
+            run.dir.display()
         )));
     }
     if let Some(row) = rows.iter().find(|r| r.len() != features) {
@@ -328,31 +343,29 @@ pub fn predict_rows(
             row.len()
         )));
     }
-    if config.task == Task::Regression {
-        let outputs = train::forward_examples(
-            &network,
-            &config.input,
-            config.normalization.as_ref(),
-            rows,
-            device,
-        );
-        return Ok(rows
-            .iter()
-            .zip(outputs)
-            .map(|(values, y)| RowPrediction {
-                values: values.clone(),
-                top: None,
-                prediction: Some(f64::from(y)),
-            })
-            .collect());
-    }
-    Ok(predict_examples(&network, &config, rows, top_k, device)
-        .into_iter()
-        .zip(rows)
-        .map(|(top, values)| RowPrediction {
+    let inputs: Vec<Input> = rows
+        .iter()
+        .map(|r| Input {
+            values: r.clone(),
+            source: None,
+        })
+        .collect();
+    let outputs = run.task.predict(
+        &run.network,
+        &run.config,
+        &inputs,
+        &PredictOptions {
+            top_k,
+            out_dir: None,
+        },
+        device,
+    )?;
+    Ok(rows
+        .iter()
+        .zip(outputs)
+        .map(|(values, output)| RowPrediction {
             values: values.clone(),
-            top: Some(top),
-            prediction: None,
+            output,
         })
         .collect())
 }

@@ -2,8 +2,11 @@
 //!
 //! - [`idx`]: the IDX format of MNIST and Fashion-MNIST (gzip or raw), strictly validated.
 //! - [`catalog`]: the IDX datasets, their files, checksums and mirrors.
-//! - [`source`]: every dataset `--dataset` names (IDX sets, Iris, CSV tables).
+//! - [`source`]: every dataset `--dataset` names (IDX sets, image folders, Iris, CSV tables,
+//!   Playground problems).
 //! - [`tabular`]: strict CSV reading.
+//! - [`playground`]: the TensorFlow Playground's two-class problems (circle, xor, gauss,
+//!   spiral), generated from a seed.
 //! - [`download`]: fetching missing files over HTTP(S), verified by sha256 and written atomically.
 //! - [`folder`]: image folders (one sub-folder per class), decoded once on every core.
 //! - [`images`]: an in-memory image classification set (`u8` pixels, `[N, C, H, W]`).
@@ -24,6 +27,7 @@ pub mod folder;
 pub mod fsutil;
 pub mod idx;
 pub mod images;
+pub mod playground;
 pub mod source;
 pub mod split;
 pub mod tabular;
@@ -34,6 +38,7 @@ pub use catalog::{DataDir, DatasetName, load_image_dataset};
 pub use download::{DownloadOptions, ensure_files};
 pub use error::DataError;
 pub use images::{ImageSet, ImageSplits, Normalization, Values};
+pub use playground::Problem;
 pub use source::{DatasetSpec, LoadOptions};
 pub use split::{StratifiedSplit, stratified_split};
 pub use weights::{EFFICIENTNET_LITE0, WeightsFile, resolve_weights};

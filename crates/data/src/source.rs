@@ -1,6 +1,8 @@
 //! Every dataset aprende can train on, by the name `--dataset` takes: the IDX image sets
-//! (`mnist`, `fashion-mnist`), the embedded Iris table (`iris`, or `iris:PATH` for a copy of it) and any CSV table
-//! (`csv:PATH`, with `--target COLUMN`).
+//! (`mnist`, `fashion-mnist`), image folders (`cats-vs-dogs`, `folder:PATH`), the embedded Iris
+//! table (`iris`, or `iris:PATH` for a copy of it), any CSV table (`csv:PATH`, with
+//! `--target COLUMN`), the course's `line`, and the TensorFlow Playground's generated
+//! two-class problems (`circle`, `xor`, `gauss`, `spiral`, with `--points` and `--noise`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -11,6 +13,7 @@ use crate::download::DownloadOptions;
 use crate::error::{DataError, Result};
 use crate::folder::load_folder;
 use crate::images::{ImageSet, ImageSplits, Values};
+use crate::playground::{self, Problem};
 use crate::split::stratified_split;
 use crate::tabular::{Table, TableTarget, Task, parse_csv, read_csv_file};
 
@@ -34,6 +37,9 @@ pub enum DatasetSpec {
     /// An image folder: `PATH/train`, and `PATH/test` or `PATH/validation` (else the test split
     /// is taken from `train`).
     Folder(PathBuf),
+    /// A TensorFlow Playground problem (`circle`, `xor`, `gauss`, `spiral`): a table of two
+    /// features, generated from `--points`, `--noise` and `--seed`, split like a table.
+    Playground(Problem),
 }
 
 impl FromStr for DatasetSpec {
@@ -53,6 +59,9 @@ impl FromStr for DatasetSpec {
         }
         if s == "line" {
             return Ok(DatasetSpec::Line);
+        }
+        if let Ok(problem) = Problem::from_str(s) {
+            return Ok(DatasetSpec::Playground(problem));
         }
         if s == "cats-vs-dogs" {
             return Ok(DatasetSpec::CatsVsDogs);
@@ -75,7 +84,7 @@ impl FromStr for DatasetSpec {
         }
         DatasetName::from_str(s).map(DatasetSpec::Idx).map_err(|_| {
             DataError::Invalid(format!(
-                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris, iris:PATH, line, csv:PATH"
+                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris, iris:PATH, line, csv:PATH, circle, xor, gauss, spiral"
             ))
         })
     }
@@ -91,8 +100,23 @@ impl fmt::Display for DatasetSpec {
             DatasetSpec::CatsVsDogs => f.write_str("cats-vs-dogs"),
             DatasetSpec::Folder(path) => write!(f, "folder:{}", path.display()),
             DatasetSpec::Csv(path) => write!(f, "csv:{}", path.display()),
+            DatasetSpec::Playground(problem) => write!(f, "{problem}"),
         }
     }
+}
+
+/// The command line's defaults for loading and splitting data, each written once.
+pub mod defaults {
+    /// Seed of splits, shuffles, initialisation, dropout, noise and augmentation.
+    pub const SEED: u64 = 42;
+    /// Fraction of a table held out as its test split.
+    pub const TEST_SPLIT: f64 = 0.2;
+    /// Side of the square images an image folder is resized and cropped to.
+    pub const IMAGE_SIZE: usize = 128;
+    /// Points of a generated 2-D problem.
+    pub const POINTS: usize = 500;
+    /// Noise of a generated 2-D problem.
+    pub const NOISE: f64 = 0.0;
 }
 
 /// How to load a dataset.
@@ -112,31 +136,41 @@ pub struct LoadOptions {
     pub task: Task,
     /// Side of the square images of an image folder.
     pub image_size: usize,
+    /// Number of points a Playground problem generates (train and test together).
+    pub points: usize,
+    /// Noise of a Playground problem, in `[0, 0.5]` (the Playground's 0 to 50%).
+    pub noise: f64,
 }
 
 impl LoadOptions {
     /// Options for `data_dir` with the command line's defaults: downloads allowed (with the
     /// built-in mirrors), no target column, a 20% test split for tables, seed 42,
-    /// classification, 128x128 images.
+    /// classification, 128x128 images, 500 Playground points without noise.
     pub fn new(data_dir: DataDir) -> Self {
         Self {
             data_dir,
             download: DownloadOptions::default(),
             target: None,
-            test_split: 0.2,
-            seed: 42,
+            test_split: defaults::TEST_SPLIT,
+            seed: defaults::SEED,
             task: Task::Classification,
-            image_size: 128,
+            image_size: defaults::IMAGE_SIZE,
+            points: defaults::POINTS,
+            noise: defaults::NOISE,
         }
     }
 }
 
 impl DatasetSpec {
-    /// Whether this is tabular data (whose features aprende standardises).
+    /// Whether this is tabular data (whose features aprende standardises), Playground
+    /// problems included.
     pub fn is_table(&self) -> bool {
         matches!(
             self,
-            DatasetSpec::Iris(_) | DatasetSpec::Csv(_) | DatasetSpec::Line
+            DatasetSpec::Iris(_)
+                | DatasetSpec::Csv(_)
+                | DatasetSpec::Line
+                | DatasetSpec::Playground(_)
         )
     }
 
@@ -145,7 +179,7 @@ impl DatasetSpec {
         matches!(self, DatasetSpec::CatsVsDogs | DatasetSpec::Folder(_))
     }
 
-    /// A short name for artifact folders (`mnist`, `iris`, `houses`).
+    /// A short name for artifact folders (`mnist`, `iris`, `houses`, `spiral`).
     pub fn short_name(&self) -> String {
         match self {
             DatasetSpec::Folder(path) | DatasetSpec::Csv(path) => path
@@ -199,6 +233,11 @@ impl DatasetSpec {
                     .find(|p| p.is_dir());
                 load_image_folders(&root.join("train"), test.as_deref(), options)
             }
+            DatasetSpec::Playground(problem) => {
+                let set =
+                    playground::generate(*problem, options.points, options.noise, options.seed)?;
+                split_set(set, options, &self.to_string(), "points")
+            }
             DatasetSpec::Line => {
                 let xs = [-1.0f32, 0.0, 1.0, 2.0, 3.0, 4.0];
                 let ys: Vec<f32> = xs.iter().map(|x| 2.0 * x - 1.0).collect();
@@ -223,9 +262,8 @@ impl DatasetSpec {
     }
 }
 
-/// A table as examples of `[features, 1, 1]`, split into train and test
-/// (stratified, seeded).
-/// Splits a table (`name` in errors) into training and test parts, stratified by class.
+/// Splits a table (`name` in errors), as examples of `[features, 1, 1]`, into training and
+/// test parts, stratified by class and seeded.
 fn split_table(table: Table, options: &LoadOptions, name: &str) -> Result<ImageSplits> {
     let n = table.len();
     let (labels, class_names, targets) = match table.target {
@@ -241,13 +279,20 @@ fn split_table(table: Table, options: &LoadOptions, name: &str) -> Result<ImageS
         class_names,
         targets,
     };
+    split_set(set, options, name, "rows")
+}
+
+/// Splits the examples (`what`: rows, points) of a table-like `set` (`name` in errors) into
+/// training and test parts: `options.test_split` of each class held out for testing, seeded
+/// by `options.seed`.
+fn split_set(set: ImageSet, options: &LoadOptions, name: &str, what: &str) -> Result<ImageSplits> {
     if !(options.test_split > 0.0 && options.test_split < 1.0) {
         return Err(DataError::Invalid(format!(
             "--test-split must be in (0, 1) for tables, got {}",
             options.test_split
         )));
     }
-    let parts = hold_out_test(&set.labels, options, name, "rows")?;
+    let parts = hold_out_test(&set.labels, options, name, what)?;
     Ok(ImageSplits {
         train: set.subset(&parts.train),
         test: set.subset(&parts.valid),

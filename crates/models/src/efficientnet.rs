@@ -261,6 +261,7 @@ impl ArchitectureConfig for EfficientNetLite0Config {
         patience: 5,
         schedule: LrSchedule::Cosine,
         dropout: 0.0,
+        ..Recipe::STANDARD
     };
 
     /// ImageNet's weights expect 224x224 RGB in `(pixel - 127) / 128`.

@@ -14,7 +14,9 @@ pub mod options;
 pub mod summary;
 
 pub use error::ModelError;
-pub use options::{ActivationKind, InputSpec, LrSchedule, ModelOptions, PretrainedInput, Recipe};
+pub use options::{
+    ActivationKind, DEFAULT_CODE, InputSpec, LrSchedule, ModelOptions, PretrainedInput, Recipe,
+};
 pub use registry::{ModelEntry, find as registry_find};
 pub use summary::{LayerRow, Summary};
 
@@ -27,4 +29,8 @@ architectures! {
     catsdogs::CatsDogsCnn(catsdogs::CatsDogsConfig) = "catsdogs": "dogs-vs-cats CNN (conv 3x3 + batch norm + max-pool blocks 32-64-128-128, dropout, dense 512)",
     /// EfficientNet-Lite0 with its ImageNet backbone frozen and a new dense head.
     efficientnet::EfficientNetLite0(efficientnet::EfficientNetLite0Config) = "efficientnet-lite0": "ImageNet-pretrained EfficientNet-Lite0 backbone (frozen; --fine-tune trains its last blocks), dropout, dense",
+    /// The Keras example's dense autoencoder: input -> --code -> input.
+    autoencoder::Autoencoder(autoencoder::AutoencoderConfig) = "autoencoder": "dense autoencoder (flatten, dense down to --code 32, dense back up; reconstructs its input)",
+    /// A convolutional autoencoder: two stride-2 convolutions, a dense code, two transposed ones.
+    conv_autoencoder::ConvAutoencoder(conv_autoencoder::ConvAutoencoderConfig) = "conv-autoencoder": "convolutional autoencoder (conv 3x3/2 16-32, dense --code, transposed convs back; reconstructs its input)",
 }

@@ -1,7 +1,6 @@
 //! What the command line and the data tell a model config.
 
 use std::fmt;
-use std::str::FromStr;
 
 use burn::nn::activation::{Activation, ActivationConfig};
 use burn::prelude::*;
@@ -27,7 +26,17 @@ impl InputSpec {
 }
 
 /// The element-wise activation of dense layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    Default,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ActivationKind {
     /// max(0, x)
@@ -37,6 +46,8 @@ pub enum ActivationKind {
     Sigmoid,
     /// tanh(x)
     Tanh,
+    /// x (no activation: the Playground's "linear")
+    Linear,
 }
 
 impl ActivationKind {
@@ -46,6 +57,7 @@ impl ActivationKind {
             ActivationKind::Relu => ActivationConfig::Relu,
             ActivationKind::Sigmoid => ActivationConfig::Sigmoid,
             ActivationKind::Tanh => ActivationConfig::Tanh,
+            ActivationKind::Linear => ActivationConfig::Identity,
         }
         .init(device)
     }
@@ -56,6 +68,7 @@ impl ActivationKind {
             ActivationKind::Relu => "relu",
             ActivationKind::Sigmoid => "sigmoid",
             ActivationKind::Tanh => "tanh",
+            ActivationKind::Linear => "linear",
         }
     }
 }
@@ -63,19 +76,6 @@ impl ActivationKind {
 impl fmt::Display for ActivationKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ActivationKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "relu" => Ok(ActivationKind::Relu),
-            "sigmoid" => Ok(ActivationKind::Sigmoid),
-            "tanh" => Ok(ActivationKind::Tanh),
-            _ => Err(format!("unknown activation `{s}` (relu, sigmoid, tanh)")),
-        }
     }
 }
 
@@ -95,6 +95,16 @@ pub struct ModelOptions {
     /// architecture's default.
     #[serde(default)]
     pub widths: Option<Vec<usize>>,
+    /// Width of an autoencoder's code, its bottleneck (`--code 32`).
+    #[serde(default = "default_code")]
+    pub code: usize,
+}
+
+/// An autoencoder's code width when none is given: the Keras example's 32.
+pub const DEFAULT_CODE: usize = 32;
+
+fn default_code() -> usize {
+    DEFAULT_CODE
 }
 
 impl ModelOptions {
@@ -123,6 +133,7 @@ impl Default for ModelOptions {
             dropout: 0.0,
             batch_norm: true,
             widths: None,
+            code: DEFAULT_CODE,
         }
     }
 }
@@ -143,6 +154,11 @@ pub struct Recipe {
     pub schedule: LrSchedule,
     /// Dropout probability (`--dropout`).
     pub dropout: f64,
+    /// Hidden layer widths of its dense layers (`--hidden`).
+    pub hidden: &'static [usize],
+    /// Whether the architecture learns to reconstruct its input (an autoencoder) rather than
+    /// to predict a class or value: its runs default to the reconstruction task.
+    pub reconstructs: bool,
 }
 
 impl Recipe {
@@ -157,6 +173,8 @@ impl Recipe {
         patience: 0,
         schedule: LrSchedule::Cosine,
         dropout: 0.2,
+        hidden: &[512, 512],
+        reconstructs: false,
     };
 }
 
@@ -181,7 +199,17 @@ pub struct PretrainedInput {
 }
 
 /// How the learning rate moves over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum LrSchedule {
     /// The same learning rate for every step (Keras's default).
@@ -198,19 +226,5 @@ impl fmt::Display for LrSchedule {
             LrSchedule::Constant => "constant",
             LrSchedule::Cosine => "cosine",
         })
-    }
-}
-
-impl FromStr for LrSchedule {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "constant" => Ok(LrSchedule::Constant),
-            "cosine" => Ok(LrSchedule::Cosine),
-            _ => Err(format!(
-                "unknown learning-rate schedule `{s}` (constant, cosine)"
-            )),
-        }
     }
 }

@@ -27,7 +27,9 @@ pub struct ModelEntry {
 
 /// What every architecture provides. Implemented by each model struct.
 pub trait Architecture {
-    /// Logits `[batch, classes]` for images `[batch, channels, height, width]`.
+    /// The outputs `[batch, outputs]` for images `[batch, channels, height, width]`: class
+    /// logits, a predicted value, or (for an autoencoder) one logit per input value. The task
+    /// decides what they mean.
     fn forward(&self, images: burn::prelude::Tensor<4>) -> burn::prelude::Tensor<2>;
     /// The layer table of the Keras-style summary.
     fn layers(&self) -> Vec<crate::LayerRow>;
@@ -37,6 +39,12 @@ pub trait Architecture {
     /// F, 1, 1]`. A frozen part gives the same features for the same image, so training can
     /// compute them once. `None` (the default) for networks trained whole.
     fn features(&self, _images: Tensor<4>) -> Option<Tensor<2>> {
+        None
+    }
+
+    /// For an autoencoder: the code `[batch, code]` it compresses `images` to. `None` (the
+    /// default) for networks without one.
+    fn code(&self, _images: Tensor<4>) -> Option<Tensor<2>> {
         None
     }
 
@@ -125,6 +133,11 @@ macro_rules! architectures {
             /// The frozen backbone's features for `images` (see [`Architecture::features`]).
             pub fn features(&self, images: burn::prelude::Tensor<4>) -> Option<burn::prelude::Tensor<2>> {
                 match self { $( Network::$model(m) => Architecture::features(m, images), )* }
+            }
+
+            /// An autoencoder's code for `images` (see [`Architecture::code`]).
+            pub fn code(&self, images: burn::prelude::Tensor<4>) -> Option<burn::prelude::Tensor<2>> {
+                match self { $( Network::$model(m) => Architecture::code(m, images), )* }
             }
 
             /// Fills in pretrained weights from a PyTorch file (see [`Architecture::load_pytorch`]).

@@ -85,3 +85,30 @@ pub fn image_grid_png(
     }
     encode_png("image grid", buf, width, height)
 }
+
+/// One image as a PNG at its own size: `channels` (1 or 3) planes of `height * width` bytes,
+/// channel-major (an autoencoder's reconstruction, say).
+pub fn image_png(
+    pixels: &[u8],
+    channels: usize,
+    height: usize,
+    width: usize,
+) -> Result<Vec<u8>, ReportError> {
+    let plane = height * width;
+    if !matches!(channels, 1 | 3) || pixels.len() != channels * plane {
+        return Err(ReportError::Encode {
+            what: "image",
+            problem: format!(
+                "{} bytes for a {channels}x{height}x{width} image (1 or 3 channels)",
+                pixels.len()
+            ),
+        });
+    }
+    let rgb: Vec<u8> = (0..plane)
+        .flat_map(|i| {
+            let at = |c: usize| pixels[(c % channels) * plane + i];
+            [at(0), at(1), at(2)]
+        })
+        .collect();
+    crate::encode_png("image", rgb, width as u32, height as u32)
+}

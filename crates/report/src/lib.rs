@@ -1,15 +1,22 @@
-//! Pictures of aprende's run reports, drawn with plotters and encoded as PNG in memory (the
-//! caller writes them, atomically): a labelled confusion-matrix heatmap, learning curves with
-//! the best epoch and early stop marked, a captioned grid of images, and predicted-against-true
-//! scatter plots for regression.
+//! Pictures of aprende's run reports, drawn with plotters and encoded as PNG (or GIF) in
+//! memory (the caller writes them, atomically): a labelled confusion-matrix heatmap, learning
+//! curves with the best epoch and early stop marked, a captioned grid of images,
+//! predicted-against-true scatter plots for regression, the decision boundary of a two-class
+//! problem in the plane as the TensorFlow Playground draws it ([`boundary_png`], and
+//! [`boundary_gif`] for its evolution during training, one frame per [`Boundary`]), and a
+//! scatter plot of 2-D latent codes coloured by class ([`latent_png`]).
 
+mod boundary;
 mod font;
 mod grid;
 mod heatmap;
+mod latent;
 mod plots;
 
-pub use grid::{GridImage, image_grid_png};
+pub use boundary::{Boundary, BoundaryPoint, boundary_gif, boundary_png};
+pub use grid::{GridImage, image_grid_png, image_png};
 pub use heatmap::confusion_png;
+pub use latent::latent_png;
 pub use plots::{Curves, curves_png, scatter_png};
 
 /// What can go wrong while drawing.
@@ -23,7 +30,15 @@ pub enum ReportError {
         /// plotters' message.
         problem: String,
     },
-    /// PNG encoding failed.
+    /// The input cannot be drawn (mismatched lengths, no frames, an empty range).
+    #[error("drawing {what}: {problem}")]
+    Invalid {
+        /// The picture.
+        what: &'static str,
+        /// What is wrong with the input.
+        problem: String,
+    },
+    /// PNG (or GIF) encoding failed.
     #[error("encoding {what}: {problem}")]
     Encode {
         /// The picture.

@@ -8,7 +8,9 @@ use burn::prelude::*;
 use crate::error::TrainError;
 
 /// A compute backend aprende can run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     /// burn's fast pure-Rust CPU backend (the default).

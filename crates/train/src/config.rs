@@ -13,25 +13,15 @@ use models::{InputSpec, LrSchedule, ModelConfig, ModelOptions};
 use crate::error::TrainError;
 
 /// The optimizer algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// Adam (Kingma & Ba), Keras's default choice in the courses.
     Adam,
     /// Stochastic gradient descent, with optional momentum.
     Sgd,
-}
-
-impl std::str::FromStr for OptimizerKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "adam" => Ok(OptimizerKind::Adam),
-            "sgd" => Ok(OptimizerKind::Sgd),
-            _ => Err(format!("unknown optimizer `{s}` (adam, sgd)")),
-        }
-    }
 }
 
 /// Optimizer settings.
@@ -127,13 +117,13 @@ pub struct TrainingConfig {
     pub batch_size: usize,
     /// Fraction of the training split held out for validation (0: none; the validation
     /// metrics are then those of the training examples, and there is no early stopping).
-    #[config(default = 0.15)]
+    #[config(default = "crate::settings::defaults::VAL_SPLIT")]
     pub val_split: f64,
     /// Stop after this many epochs without a lower validation loss (0: never stop early).
     #[config(default = 0)]
     pub patience: usize,
     /// Seed of the split, the shuffles, the initialisation and dropout.
-    #[config(default = 42)]
+    #[config(default = "crate::settings::defaults::SEED")]
     pub seed: u64,
     /// Data-loading worker threads.
     #[config(default = 1)]
@@ -146,16 +136,35 @@ pub struct TrainingConfig {
     #[config(default = "None")]
     pub target: Option<String>,
     /// Fraction of a table held out as its test split.
-    #[config(default = 0.2)]
+    #[config(default = "crate::settings::defaults::TEST_SPLIT")]
     pub test_split: f64,
-    /// Whether a CSV table's target is a class or a number.
-    #[config(default = "data::tabular::Task::Classification")]
-    pub task: data::tabular::Task,
+    /// The task (`classification`, `regression`, `reconstruct`; see [`crate::task`]).
+    #[config(default = "crate::task::DEFAULT.to_string()")]
+    pub task: String,
+    /// Rate of the L1 weight penalty added to the loss (`--l1`).
+    #[config(default = 0.0)]
+    pub l1: f64,
+    /// Rate of the L2 weight penalty added to the loss (`--l2`).
+    #[config(default = 0.0)]
+    pub l2: f64,
+    /// Standard deviation of the Gaussian noise added to a reconstruction's inputs (a
+    /// denoising autoencoder; 0: none).
+    #[config(default = 0.0)]
+    pub input_noise: f64,
+    /// The per-pixel loss of a reconstruction.
+    #[config(default = "crate::task::ReconstructionLoss::Bce")]
+    pub loss: crate::task::ReconstructionLoss,
+    /// Points of a generated 2-D problem (`--dataset spiral` and the like).
+    #[config(default = "data::source::defaults::POINTS")]
+    pub points: usize,
+    /// Label noise of a generated 2-D problem, in `[0, 0.5]`.
+    #[config(default = 0.0)]
+    pub noise: f64,
     /// Augmentation of training images.
     #[config(default = "data::augment::Pipeline::default()")]
     pub augment: data::augment::Pipeline,
     /// Side of the square images an image folder is resized and cropped to.
-    #[config(default = 128)]
+    #[config(default = "crate::settings::defaults::IMAGE_SIZE")]
     pub image_size: usize,
     /// The weights the network starts from instead of a fresh initialisation.
     #[config(default = "None")]
@@ -165,7 +174,7 @@ pub struct TrainingConfig {
     #[config(default = 0)]
     pub fine_tune: usize,
     /// Backbone blocks (counted from the last) that fine-tuning trains.
-    #[config(default = 3)]
+    #[config(default = "crate::settings::defaults::UNFREEZE")]
     pub unfreeze: usize,
 }
 
@@ -190,7 +199,7 @@ impl InitFrom {
         match self {
             InitFrom::Pytorch(path) => Ok(network.load_pytorch(path)?),
             InitFrom::Run(dir) => {
-                let earlier = TrainingConfig::load_file(&dir.join(crate::fit::files::CONFIG))?;
+                let earlier = TrainingConfig::load_file(&dir.join(crate::run::files::CONFIG))?;
                 if earlier.model.name() != config.model.name() {
                     return Err(TrainError::Config(format!(
                         "--init-from {}: that run trained `{}`, this one trains `{}`",
@@ -199,7 +208,7 @@ impl InitFrom {
                         config.model.name()
                     )));
                 }
-                let path = dir.join(crate::fit::files::MODEL);
+                let path = dir.join(crate::run::files::MODEL);
                 let record = burn::store::ModuleRecord::load(&path).map_err(|e| {
                     TrainError::Record(format!("{}: not a burn record: {e}", path.display()))
                 })?;
@@ -290,6 +299,17 @@ impl TrainingConfig {
             return bad(format!(
                 "--momentum must be in [0, 1), got {}",
                 self.optimizer.momentum
+            ));
+        }
+        for (flag, rate) in [("--l1", self.l1), ("--l2", self.l2)] {
+            if !(rate >= 0.0 && rate.is_finite()) {
+                return bad(format!("{flag} must be a rate of 0 or more, got {rate}"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.input_noise) {
+            return bad(format!(
+                "--input-noise is a standard deviation on [0, 1] pixels: give 0 to 1, got {}",
+                self.input_noise
             ));
         }
         if self.fine_tune > 0 && self.unfreeze == 0 {

@@ -1,27 +1,44 @@
 //! Training for aprende: burn-train's learner with a validation split, early stopping,
 //! checkpoints and a report, on any burn [`Device`](burn::prelude::Device).
 //!
-//! [`fit()`] is the whole run; the `train` binary is its command line.
+//! - [`fit()`] is the whole run; the `train` binary is its command line, whose flags
+//!   [`settings`] resolves against a saved config and the architecture's recipe.
+//! - [`task`]: what a run learns (classification, regression, reconstruction): each task's
+//!   loss, metrics, report section and answers.
+//! - [`learner`]: one training stage through burn-train; [`resume`]: continuing a stopped run;
+//!   [`transfer`]: cached backbone features and fine-tuning.
+//! - [`run`]: a run's directory, and loading a trained run for inference.
+//! - [`artifacts`]: `report.md` and the pictures every run has; [`boundary`]: the decision
+//!   boundary of a problem in the plane.
 
 pub mod artifacts;
 pub mod backend;
+pub mod boundary;
 pub mod config;
 pub mod error;
 pub mod evaluate;
 pub mod fit;
+pub mod learner;
 pub mod metrics;
-pub mod model;
+pub mod regularization;
 pub mod renderer;
 pub mod report;
+pub mod resume;
+pub mod run;
+pub mod settings;
+pub mod task;
 pub mod transfer;
 
 pub use backend::BackendKind;
 pub use config::{InitFrom, OptimizerKind, OptimizerSettings, TrainingConfig};
 pub use error::{TrainError, describe};
-pub use evaluate::{Evaluation, evaluate, forward_examples, regression_metrics};
-pub use fit::{FitOptions, FitOutcome, TrainingData, fit, load_network, load_run};
+pub use evaluate::forward_examples;
+pub use fit::{FitOptions, FitOutcome, TrainingData, fit, fit_task};
 pub use metrics::{ClassMetrics, ClassificationMetrics, ConfusionMatrix};
-pub use model::{Classifier, Regressor};
+pub use regularization::Penalty;
 pub use renderer::ProgressMode;
-pub use report::{EpochRecord, Report, SplitMetrics, Transfer};
+pub use report::{EpochRecord, Regularization, Report, SplitMetrics, Transfer};
+pub use run::{LoadedRun, load_network, load_run};
+pub use task::regression::regression_metrics;
+pub use task::{Classifier, Reconstructor, Regressor, Task};
 pub use transfer::FeatureCache;

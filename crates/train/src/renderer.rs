@@ -22,7 +22,7 @@ use burn::train::{Interrupter, LearnerSummary};
 use crate::report::EpochRecord;
 
 /// How training shows its progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ProgressMode {
     /// burn's TUI when stdout is a terminal, else one line per epoch.
     #[default]

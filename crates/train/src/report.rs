@@ -43,8 +43,8 @@ impl EpochRecord {
     }
 }
 
-/// Metrics on a held-out split.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Metrics on a held-out split: the loss, and those of the task's own metrics that apply.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct SplitMetrics {
     /// Mean loss over the examples (cross-entropy, or squared error for regression).
     pub loss: f64,
@@ -57,6 +57,12 @@ pub struct SplitMetrics {
     /// Coefficient of determination R^2 (regression).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r2: Option<f64>,
+    /// Mean squared error per value (reconstruction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mse: Option<f64>,
+    /// Binary cross-entropy per value (reconstruction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bce: Option<f64>,
 }
 
 /// The content of `report.json`.
@@ -66,6 +72,9 @@ pub struct Report {
     pub model: String,
     /// Dataset name.
     pub dataset: String,
+    /// The task the network learned (`classification`, `regression`, `reconstruct`).
+    #[serde(default)]
+    pub task: String,
     /// Backend the run trained on (`flex`, `ndarray`, `wgpu`, ...).
     pub backend: String,
     /// Trainable parameters.
@@ -101,6 +110,21 @@ pub struct Report {
     /// How a pretrained backbone was used (transfer learning runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<Transfer>,
+    /// The weight penalty added to the loss (`--l1`, `--l2`), and its value on the kept
+    /// weights; the history's losses are the data loss without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regularization: Option<Regularization>,
+}
+
+/// The weight penalty of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Regularization {
+    /// Rate of the L1 term.
+    pub l1: f64,
+    /// Rate of the L2 term.
+    pub l2: f64,
+    /// `l1 * sum |w| + l2 * sum w^2` on the kept weights.
+    pub penalty: f64,
 }
 
 /// What a transfer-learning run did with its pretrained backbone.

@@ -142,3 +142,83 @@ fn finish_progress(total: usize, seconds: f64) {
         total as f64 / seconds.max(1e-9)
     );
 }
+
+/// Fine-tuning: the head trained on the frozen backbone; now the last `config.unfreeze`
+/// blocks train too, on the images, for `config.fine_tune` epochs, at a tenth of the head's
+/// rate for the head and a hundredth for the backbone (discriminative rates), in the run's
+/// `fine-tune/` folder. The history continues the head's; the best epoch over both stages is
+/// kept.
+pub fn fine_tune(
+    task: &dyn crate::task::Task,
+    config: &crate::config::TrainingConfig,
+    data: &TrainingData,
+    head: crate::learner::Learned,
+    device: &Device,
+    options: &crate::fit::FitOptions,
+) -> Result<crate::learner::Learned, crate::error::TrainError> {
+    use crate::learner::{Learned, Stage, loaders};
+    use crate::run::{clear_stale_logs, files};
+    let mut stage_config = config.clone().with_epochs(config.fine_tune);
+    stage_config.optimizer.lr /= 10.0;
+    let network = config
+        .model
+        .init(&device.clone().autodiff())
+        .load_record(head.network.clone().into_record())
+        .with_trainable_tail(config.unfreeze);
+    let slower = network.backbone_params().map(|group| (group, 0.1));
+    let stage_options = crate::fit::FitOptions {
+        artifact_dir: options.artifact_dir.join(files::FINE_TUNE),
+        ..options.clone()
+    };
+    clear_stale_logs(&stage_options.artifact_dir)?;
+    let stage_loaders = loaders(
+        &stage_config,
+        data,
+        data,
+        config.normalization.clone(),
+        device,
+        &options.artifact_dir,
+    )?;
+    println!(
+        "Fine-tuning the last {} blocks for {} epochs (head lr {}, backbone lr {})",
+        config.unfreeze,
+        config.fine_tune,
+        stage_config.optimizer.lr,
+        stage_config.optimizer.lr * 0.1
+    );
+    let stage = task.learn(Stage {
+        config: &stage_config,
+        network,
+        loaders: stage_loaders,
+        device,
+        options: &stage_options,
+        resume: None,
+        slower,
+        keep_every_epoch: false,
+    })?;
+    let offset = head.history.len();
+    let mut history = head.history.clone();
+    history.extend(stage.history.iter().cloned().map(|mut r| {
+        r.epoch += offset;
+        r
+    }));
+    let loss = |h: &[crate::report::EpochRecord], epoch: usize| {
+        h.iter()
+            .find(|r| r.epoch == epoch)
+            .map_or(f64::INFINITY, |r| r.val_loss)
+    };
+    let fine_tuned_better =
+        loss(&stage.history, stage.best_epoch) < loss(&head.history, head.best_epoch);
+    let (network, best_epoch) = if fine_tuned_better {
+        (stage.network, stage.best_epoch + offset)
+    } else {
+        (head.network, head.best_epoch)
+    };
+    Ok(Learned {
+        network,
+        history,
+        best_epoch,
+        interrupted: stage.interrupted,
+        train_seconds: head.train_seconds + stage.train_seconds,
+    })
+}

@@ -1,0 +1,304 @@
+//! One training stage through burn-train's learner: the data loaders, the learner with its
+//! checkpoints, early stopping, interrupter and progress, and restoring the epoch with the
+//! lowest validation loss. The task supplies the training wrapper ([`TaskModel`]): its loss
+//! and its metrics.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
+use burn::module::{Module, ParamGroup};
+use burn::prelude::*;
+use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
+use burn::train::metric::LossMetric;
+use burn::train::metric::store::{Aggregate, Direction, EventStoreClient, Split};
+use burn::train::{
+    InferenceStep, Learner, LearnerModel, MetricEarlyStoppingStrategy, StoppingCondition,
+    SupervisedTraining, TrainStep,
+};
+use data::augment::Augmenter;
+use data::batch::IndexDataset;
+use data::{ImageBatch, ImageBatcher, ImageSet};
+use models::Network;
+
+use crate::config::TrainingConfig;
+use crate::error::TrainError;
+use crate::fit::{FitOptions, TrainingData};
+use crate::renderer::RecordingRenderer;
+use crate::report::EpochRecord;
+use crate::resume::ResumePoint;
+use crate::run::{checkpoint_path, files, load_checkpoint};
+
+/// A network wrapped for training on one task: burn-train's steps (the task's loss) and the
+/// metrics the learner records.
+pub trait TaskModel:
+    LearnerModel + TrainStep<Input = ImageBatch> + InferenceStep<Input = ImageBatch> + Sized
+{
+    /// Wraps a network for a run with `config` (its penalty, its task's settings).
+    fn wrap(network: Network, config: &TrainingConfig) -> Self;
+    /// Unwraps the network.
+    fn into_network(self) -> Network;
+    /// Registers the task's metrics (a loss, at least: early stopping watches it).
+    fn with_metrics(training: SupervisedTraining<Self>) -> SupervisedTraining<Self>;
+}
+
+/// The data loaders of a training stage.
+pub struct Loaders {
+    /// Shuffled (and augmented) training batches.
+    pub train: Arc<dyn DataLoader<ImageBatch>>,
+    /// Validation batches.
+    pub valid: Arc<dyn DataLoader<ImageBatch>>,
+}
+
+/// Everything one training stage needs.
+pub struct Stage<'a> {
+    /// The stage's settings (epochs, optimizer, batch size, patience, seed).
+    pub config: &'a TrainingConfig,
+    /// The network to train, on an autodiff device.
+    pub network: Network,
+    /// Its data.
+    pub loaders: Loaders,
+    /// The device.
+    pub device: &'a Device,
+    /// Where it writes, how it shows progress, its interrupter.
+    pub options: &'a FitOptions,
+    /// Where a resumed run continues from.
+    pub resume: Option<ResumePoint>,
+    /// Parameters that learn at a fraction of the rate (a pretrained backbone when
+    /// fine-tuning).
+    pub slower: Option<(ParamGroup, f64)>,
+    /// Keep every epoch's checkpoint (for pictures drawn per epoch), not only the best and
+    /// the last two.
+    pub keep_every_epoch: bool,
+}
+
+/// What a stage gives back.
+#[derive(Debug)]
+pub struct Learned {
+    /// The best epoch's network, in inference mode.
+    pub network: Network,
+    /// One record per finished epoch.
+    pub history: Vec<EpochRecord>,
+    /// The epoch whose weights `network` holds.
+    pub best_epoch: usize,
+    /// Whether the user stopped it.
+    pub interrupted: bool,
+    /// Wall time of its epochs (a resumed run's earlier epochs included).
+    pub train_seconds: f64,
+}
+
+/// burn's checkpointing that keeps every epoch.
+struct KeepEveryEpoch;
+
+impl CheckpointingStrategy for KeepEveryEpoch {
+    fn checkpointing(
+        &mut self,
+        _epoch: usize,
+        _collector: &EventStoreClient,
+    ) -> Vec<CheckpointingAction> {
+        vec![CheckpointingAction::Save]
+    }
+}
+
+/// Runs burn-train's learner with the task wrapper `M` and restores the epoch with the lowest
+/// validation loss.
+pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
+    let Stage {
+        config,
+        network,
+        loaders,
+        device,
+        options,
+        resume,
+        slower,
+        keep_every_epoch,
+    } = stage;
+    let dir = &options.artifact_dir;
+    // One optimizer step per batch; a schedule spans every step of every epoch.
+    let steps = config.epochs * loaders.train.num_items().div_ceil(config.batch_size);
+    let resumed_at = resume.as_ref().map(|r| r.epoch);
+    let earlier = resume.map(|r| r.history).unwrap_or_default();
+    let earlier_seconds: f64 = earlier
+        .iter()
+        .map(|r| r.seconds)
+        .filter(|s| s.is_finite())
+        .sum();
+    let history = Arc::new(Mutex::new(earlier));
+    let mut training = M::with_metrics(SupervisedTraining::new(dir, loaders.train, loaders.valid))
+        .with_default_checkpointers()
+        .num_epochs(config.epochs);
+    if keep_every_epoch {
+        training = training.with_checkpointing_strategy(KeepEveryEpoch);
+    }
+    if let Some(epoch) = resumed_at {
+        training = training.checkpoint(epoch);
+    }
+    if let Some(interrupter) = &options.interrupter {
+        training = training.with_interrupter(interrupter.clone());
+    }
+    let renderer = RecordingRenderer::new(
+        options.progress,
+        training.interrupter(),
+        history.clone(),
+        resumed_at,
+    )
+    .with_history_file(dir.join(files::HISTORY));
+    training = training.renderer(Box::new(renderer));
+    if config.patience > 0 {
+        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
+            &LossMetric::new(),
+            Aggregate::Mean,
+            Direction::Lowest,
+            Split::Valid,
+            StoppingCondition::NoImprovementSince {
+                n_epochs: config.patience,
+            },
+        ));
+    }
+
+    let scheduler = match slower {
+        None => config.optimizer.scheduler(steps),
+        Some((group, factor)) => config.optimizer.scheduler_with_group(steps, group, factor),
+    }
+    .map_err(|e| TrainError::Config(format!("learning-rate schedule: {e}")))?;
+    let started = Instant::now();
+    let result = training.launch(Learner::new(
+        M::wrap(network, config),
+        config.optimizer.init(),
+        scheduler,
+    ));
+    let train_seconds = earlier_seconds + started.elapsed().as_secs_f64();
+    if let Some(error) = result.error {
+        return Err(TrainError::Training(error.to_string()));
+    }
+    let mut history: Vec<EpochRecord> = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let interrupted = result.interrupted.is_some();
+    // Stopped during validation, the last epoch was recorded with part of its validation
+    // and has no checkpoint: it did not finish.
+    if interrupted
+        && history
+            .last()
+            .is_some_and(|r| !checkpoint_path(dir, "model", r.epoch).is_file())
+    {
+        history.pop();
+    }
+    if history.is_empty() {
+        return Err(TrainError::Training(if interrupted {
+            "interrupted before the first epoch finished; nothing was saved".into()
+        } else {
+            "no epoch finished".into()
+        }));
+    }
+
+    // burn returns the last epoch's model; keep the best one instead.
+    let (network, best_epoch) = match best_epoch(&history, dir) {
+        Some(epoch) => (load_checkpoint(config, dir, epoch, device)?.valid(), epoch),
+        None => (result.model.into_network().valid(), history.len()),
+    };
+    Ok(Learned {
+        network,
+        history,
+        best_epoch,
+        interrupted,
+        train_seconds,
+    })
+}
+
+/// The epoch whose weights to keep: the lowest validation loss among the epochs that still
+/// have a checkpoint (burn keeps the best and the last two).
+fn best_epoch(history: &[EpochRecord], dir: &Path) -> Option<usize> {
+    history
+        .iter()
+        .filter(|r| r.val_loss.is_finite() && checkpoint_path(dir, "model", r.epoch).is_file())
+        .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
+        .map(|r| r.epoch)
+}
+
+/// The training and validation loaders of a stage: over `stage` (the run's images, or their
+/// cached features), augmenting training images when the run asks for it (and then drawing
+/// `augmentations.png` from `data`'s first training image into `dir`).
+pub fn loaders(
+    config: &TrainingConfig,
+    data: &TrainingData,
+    stage: &TrainingData,
+    normalization: Option<data::Normalization>,
+    device: &Device,
+    dir: &Path,
+) -> Result<Loaders, TrainError> {
+    let batcher = ImageBatcher::new(stage.train.clone()).with_normalization(normalization);
+    let augmenter = (!config.augment.is_identity() && stage.train.image(0).is_some()).then(|| {
+        Arc::new(Augmenter::new(
+            config.augment.clone(),
+            config.seed,
+            stage.train.len(),
+        ))
+    });
+    if augmenter.is_some() {
+        write_augmentation_grid(dir, config, &data.train, data.split.train.first().copied())?;
+    }
+    let train = DataLoaderBuilder::new(batcher.clone().with_augmenter(augmenter))
+        .batch_size(config.batch_size)
+        .shuffle(config.seed)
+        .num_workers(config.workers)
+        .set_device(device.clone())
+        .build(IndexDataset::new(stage.split.train.clone()));
+    let valid = DataLoaderBuilder::new(batcher)
+        .batch_size(config.batch_size)
+        .num_workers(config.workers)
+        .set_device(device.clone())
+        .build(IndexDataset::new(stage.validation_indices().to_vec()));
+    Ok(Loaders { train, valid })
+}
+
+/// Writes `augmentations.png`: one training image under sixteen draws of the pipeline.
+fn write_augmentation_grid(
+    dir: &Path,
+    config: &TrainingConfig,
+    set: &ImageSet,
+    index: Option<usize>,
+) -> Result<(), TrainError> {
+    let Some(pixels) = index.and_then(|i| set.image(i)) else {
+        return Ok(());
+    };
+    let mut images = vec![report::GridImage {
+        pixels: pixels.to_vec(),
+        channels: set.channels,
+        height: set.height,
+        width: set.width,
+        caption: "original".into(),
+    }];
+    for draw in 0..15u32 {
+        let mut rng = Augmenter::rng(config.seed ^ 0xA0A0, index.unwrap_or(0), draw);
+        images.push(report::GridImage {
+            pixels: config
+                .augment
+                .apply(pixels, set.channels, set.height, set.width, &mut rng),
+            channels: set.channels,
+            height: set.height,
+            width: set.width,
+            caption: format!("draw {}", draw + 1),
+        });
+    }
+    let png = report::image_grid_png(&format!("--augment {}", config.augment), &images, 8, 128)
+        .map_err(|e| TrainError::Io(e.to_string()))?;
+    data::fsutil::write_atomic(&dir.join("augmentations.png"), &png)?;
+    Ok(())
+}
+
+/// Parameters that training updates (those that require gradients, on an autodiff device).
+pub fn trainable_params(network: &Network) -> usize {
+    use burn::module::{ModuleVisitor, Param};
+    #[derive(Default)]
+    struct Count(usize);
+    impl ModuleVisitor for Count {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if param.is_require_grad() {
+                self.0 += param.shape().num_elements();
+            }
+        }
+    }
+    let mut count = Count::default();
+    network.visit(&mut count);
+    count.0
+}

