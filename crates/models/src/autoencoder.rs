@@ -69,6 +69,7 @@ pub const AUTOENCODER_RECIPE: Recipe = Recipe {
     schedule: LrSchedule::Constant,
     dropout: 0.0,
     hidden: &[],
+    activation: ActivationKind::Relu,
     reconstructs: true,
 };
 

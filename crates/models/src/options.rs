@@ -156,6 +156,8 @@ pub struct Recipe {
     pub dropout: f64,
     /// Hidden layer widths of its dense layers (`--hidden`).
     pub hidden: &'static [usize],
+    /// Activation of its dense layers (`--activation`).
+    pub activation: ActivationKind,
     /// Whether the architecture learns to reconstruct its input (an autoencoder) rather than
     /// to predict a class or value: its runs default to the reconstruction task.
     pub reconstructs: bool,
@@ -174,6 +176,7 @@ impl Recipe {
         schedule: LrSchedule::Cosine,
         dropout: 0.2,
         hidden: &[512, 512],
+        activation: ActivationKind::Relu,
         reconstructs: false,
     };
 }
