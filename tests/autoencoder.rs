@@ -109,9 +109,17 @@ fn the_denoising_target_is_the_clean_image_and_the_input_is_noisy() {
         .collect();
     assert!(noisy.iter().all(|v| (0.0..=1.0).contains(v)));
     let changed = noisy.iter().zip(&clean).filter(|(a, b)| a != b).count();
-    assert!(changed > clean.len() / 2, "{changed} of {} changed", clean.len());
-    let mean_abs: f32 =
-        noisy.iter().zip(&clean).map(|(a, b)| (a - b).abs()).sum::<f32>() / clean.len() as f32;
+    assert!(
+        changed > clean.len() / 2,
+        "{changed} of {} changed",
+        clean.len()
+    );
+    let mean_abs: f32 = noisy
+        .iter()
+        .zip(&clean)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f32>()
+        / clean.len() as f32;
     assert!(mean_abs > 0.1 && mean_abs < 0.5, "mean change {mean_abs}");
 }
 
@@ -127,7 +135,10 @@ fn a_two_dimensional_code_draws_the_latent_space_and_app_reproduces_the_report()
         .report;
     // 16 test images in columns of 64 px, rows input, noisy, output.
     let (w, h) = png_size(&dir.path().join("reconstructions.png"));
-    assert!(w >= 16 * 64 && h >= 3 * 64, "reconstructions.png is {w}x{h}");
+    assert!(
+        w >= 16 * 64 && h >= 3 * 64,
+        "reconstructions.png is {w}x{h}"
+    );
     let (w, h) = png_size(&dir.path().join("latent.png"));
     assert!(w >= 400 && h >= 400, "latent.png is {w}x{h}");
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
@@ -167,7 +178,12 @@ fn a_two_dimensional_code_draws_the_latent_space_and_app_reproduces_the_report()
     let (evaluation, folder) = aprende::app::evaluate_run(dir.path(), &options, &device).unwrap();
     assert_eq!(folder, out);
     assert!(evaluation.metrics.mse.is_some() && evaluation.classification.is_none());
-    for name in ["report.md", "reconstructions.png", "latent.png", "evaluation.json"] {
+    for name in [
+        "report.md",
+        "reconstructions.png",
+        "latent.png",
+        "evaluation.json",
+    ] {
         assert!(out.join(name).is_file(), "app evaluate wrote no {name}");
     }
 
@@ -180,7 +196,8 @@ fn a_two_dimensional_code_draws_the_latent_space_and_app_reproduces_the_report()
         .unwrap()
         .save(&digit)
         .unwrap();
-    let outcome = aprende::app::predict_files(dir.path(), &[digit.clone()], 3, &device).unwrap();
+    let outcome =
+        aprende::app::predict_files(dir.path(), std::slice::from_ref(&digit), 3, &device).unwrap();
     assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
     let p = &outcome.predictions[0];
     let written = std::path::PathBuf::from(p.reconstruction.as_ref().unwrap());
@@ -216,7 +233,11 @@ fn reconstruction_refuses_standardised_inputs_and_table_targets() {
         has_values: true,
         classes: 1,
     };
-    assert!(aprende::train::task::Reconstruction.check_data(shape).is_err());
+    assert!(
+        aprende::train::task::Reconstruction
+            .check_data(shape)
+            .is_err()
+    );
     // The network of a reconstruction is the model's whole: a summary with its code layer.
     let summary = config.model.init(&Device::flex()).summary();
     assert!(summary.to_string().contains("code"), "{summary}");

@@ -106,7 +106,10 @@ fn training_with_l2_shrinks_the_weights_and_reports_the_penalty() {
     let dir = tempfile::tempdir().unwrap();
     let shrunk = fit(&decayed, &data, &device, &common::quiet(dir.path(), "flex")).unwrap();
     let (a, b) = (norm(&free.network), norm(&shrunk.network));
-    assert!(b < a / 2.0, "sum of squared weights {b} with L2, {a} without");
+    assert!(
+        b < a / 2.0,
+        "sum of squared weights {b} with L2, {a} without"
+    );
     let reg = shrunk.report.regularization.unwrap();
     assert_eq!((reg.l1, reg.l2), (0.0, 0.05));
     assert!((reg.penalty - 0.05 * b).abs() < 1e-4 * reg.penalty.max(1.0));

@@ -10,9 +10,7 @@ use aprende::burn::prelude::*;
 use aprende::data::{ImageBatch, ImageSet, ImageSplits, Values};
 use aprende::models::{ModelOptions, Network};
 use aprende::train::learner::{Learned, Stage, TaskModel, learn};
-use aprende::train::task::{
-    DataShape, Evaluated, Examples, Input, Output, PredictOptions, Task,
-};
+use aprende::train::task::{DataShape, Evaluated, Examples, Input, Output, PredictOptions, Task};
 use aprende::train::{
     OptimizerSettings, SplitMetrics, TrainError, TrainingConfig, TrainingData, fit_task,
 };
@@ -97,7 +95,11 @@ impl Evaluated for AbsoluteErrors {
         _written: &mut Vec<&'static str>,
     ) -> Result<String, TrainError> {
         let mut md = String::new();
-        let _ = writeln!(md, "\n## Absolute errors\n\nWorst on {split}: {:.4}", self.worst);
+        let _ = writeln!(
+            md,
+            "\n## Absolute errors\n\nWorst on {split}: {:.4}",
+            self.worst
+        );
         Ok(md)
     }
 }
@@ -237,7 +239,10 @@ fn a_task_defined_outside_aprende_trains_through_fit() {
         report.test.loss
     );
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
-    assert!(md.contains("| MAE |") && md.contains("## Absolute errors"), "{md}");
+    assert!(
+        md.contains("| MAE |") && md.contains("## Absolute errors"),
+        "{md}"
+    );
     // The registry does not know it: a saved run of it names a task `app` cannot load.
     let err = aprende::train::LoadedRun::load(dir.path(), &Device::flex())
         .unwrap_err()

@@ -92,7 +92,11 @@ impl ArchitectureConfig for ConvAutoencoderConfig {
             model: "conv-autoencoder",
             problem,
         };
-        if input.height % 4 != 0 || input.width % 4 != 0 || input.height < 4 || input.width < 4 {
+        if !input.height.is_multiple_of(4)
+            || !input.width.is_multiple_of(4)
+            || input.height < 4
+            || input.width < 4
+        {
             return Err(invalid(format!(
                 "it halves the image twice, so its sides must be multiples of 4; got {}x{}",
                 input.height, input.width

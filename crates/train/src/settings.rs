@@ -529,3 +529,124 @@ pub fn models_help() -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(f: impl FnOnce(&mut Flags)) -> Flags {
+        let mut flags = Flags::default();
+        f(&mut flags);
+        flags
+    }
+
+    /// A tiny image set of `classes` classes, 1x16x16.
+    fn images(classes: usize) -> data::ImageSet {
+        data::ImageSet {
+            channels: 1,
+            height: 16,
+            width: 16,
+            values: data::Values::U8(vec![0; classes * 256]),
+            labels: (0..classes).collect(),
+            class_names: (0..classes).map(|c| c.to_string()).collect(),
+            targets: None,
+        }
+    }
+
+    #[test]
+    fn a_flag_beats_the_saved_config_which_beats_the_recipe() {
+        let recipe = models::registry_find("lenet").unwrap().recipe;
+        let fresh = Settings::resolve(&flags(|f| f.model = Some("lenet".into())), None).unwrap();
+        assert_eq!(fresh.optimizer.lr, recipe.lr);
+        assert_eq!(fresh.epochs, recipe.epochs);
+        assert_eq!(fresh.seed, defaults::SEED);
+        let saved = Settings::resolve(
+            &flags(|f| {
+                f.model = Some("lenet".into());
+                f.lr = Some(0.5);
+                f.epochs = Some(3);
+                f.seed = Some(7);
+            }),
+            None,
+        )
+        .unwrap()
+        .config_for(&images(3))
+        .unwrap();
+        // Rerunning the saved config: its values, where no flag is given.
+        let rerun = Settings::resolve(&Flags::default(), Some(&saved)).unwrap();
+        assert_eq!(rerun.entry.name, "lenet");
+        assert_eq!((rerun.optimizer.lr, rerun.epochs, rerun.seed), (0.5, 3, 7));
+        // A flag wins over it.
+        let overridden = Settings::resolve(&flags(|f| f.epochs = Some(9)), Some(&saved)).unwrap();
+        assert_eq!((overridden.optimizer.lr, overridden.epochs), (0.5, 9));
+    }
+
+    #[test]
+    fn each_architecture_brings_its_own_defaults() {
+        let mlp = Settings::resolve(&Flags::default(), None).unwrap();
+        assert_eq!(mlp.entry.name, defaults::MODEL);
+        assert_eq!(mlp.options.hidden, vec![512, 512]);
+        assert_eq!(mlp.options.dropout, 0.2);
+        assert_eq!(mlp.task.name(), "classification");
+        assert!(mlp.standardize);
+        // The catsdogs CNN's dropout is its recipe's, and its config's default is the same.
+        let catsdogs =
+            Settings::resolve(&flags(|f| f.model = Some("catsdogs".into())), None).unwrap();
+        let recipe = models::registry_find("catsdogs").unwrap().recipe;
+        assert_eq!(catsdogs.options.dropout, recipe.dropout);
+        assert_eq!(
+            models::CatsDogsConfig::new(3, 128, 128, 2).dropout,
+            recipe.dropout
+        );
+        // An autoencoder reconstructs, on [0, 1] pixels, with the Keras example's settings.
+        let ae = Settings::resolve(&flags(|f| f.model = Some("autoencoder".into())), None).unwrap();
+        assert_eq!(ae.task.name(), "reconstruct");
+        assert!(!ae.standardize);
+        assert_eq!((ae.batch_size, ae.epochs), (256, 50));
+        assert_eq!(ae.options.code, models::DEFAULT_CODE);
+        assert_eq!(ae.options.hidden, Vec::<usize>::new());
+    }
+
+    #[test]
+    fn the_line_and_the_playground_bring_their_recipes() {
+        let mut line =
+            Settings::resolve(&flags(|f| f.dataset = Some("line".into())), None).unwrap();
+        assert_eq!(line.optimizer.kind, OptimizerKind::Sgd);
+        assert_eq!((line.epochs, line.val_split), (500, 0.0));
+        assert!(line.options.hidden.is_empty());
+        // Nobody named a task: the line's target values make it a regression.
+        line.follow_data(true);
+        assert_eq!(line.task.name(), "regression");
+        let spiral = Settings::resolve(
+            &flags(|f| {
+                f.dataset = Some("spiral".into());
+                f.hidden = Some(Hidden(vec![8, 8, 8]));
+            }),
+            None,
+        )
+        .unwrap();
+        assert_eq!(spiral.options.activation, ActivationKind::Tanh);
+        assert_eq!(spiral.options.hidden, vec![8, 8, 8]);
+        assert_eq!(
+            (spiral.optimizer.lr, spiral.epochs, spiral.options.dropout),
+            (0.03, 300, 0.0)
+        );
+        // A task given by flag is kept whatever the data.
+        let mut named =
+            Settings::resolve(&flags(|f| f.task = Some("classification".into())), None).unwrap();
+        named.follow_data(true);
+        assert_eq!(named.task.name(), "classification");
+    }
+
+    #[test]
+    fn unknown_names_are_errors_that_list_the_known_ones() {
+        let err = parse_task("sorting").unwrap_err();
+        assert!(
+            err.contains("classification") && err.contains("reconstruct"),
+            "{err}"
+        );
+        assert_eq!(parse_task("reconstruction").unwrap(), "reconstruct");
+        assert!(parse_hidden("8,x").is_err());
+        assert_eq!(parse_hidden("none").unwrap(), Hidden(Vec::new()));
+    }
+}

@@ -152,16 +152,30 @@ fn to_pixels(values: &[f32]) -> Vec<u8> {
         .collect()
 }
 
+/// One shown example: the input, the noisy input (when denoising), the reconstruction.
+struct Shown {
+    input: Vec<f32>,
+    noisy: Option<Vec<f32>>,
+    output: Vec<f32>,
+}
+
+/// The two-dimensional codes of the evaluated examples, with their classes.
+struct Latent {
+    codes: Vec<(f64, f64)>,
+    labels: Vec<usize>,
+    class_names: Vec<String>,
+}
+
 /// A reconstruction evaluated on a split.
 pub struct ReconstructionEvaluation {
     metrics: SplitMetrics,
     loss: ReconstructionLoss,
     examples: usize,
     shape: [usize; 3],
-    /// Up to [`SHOWN`] examples: input, noisy input (when denoising), reconstruction.
-    shown: Vec<(Vec<f32>, Option<Vec<f32>>, Vec<f32>)>,
-    /// The two-dimensional codes of every example and its class, when the code has two.
-    latent: Option<(Vec<(f64, f64)>, Vec<usize>, Vec<String>)>,
+    /// Up to [`SHOWN`] examples.
+    shown: Vec<Shown>,
+    /// The codes, when they have two dimensions.
+    latent: Option<Latent>,
 }
 
 impl Task for Reconstruction {
@@ -255,7 +269,11 @@ impl Task for Reconstruction {
                 let outputs = rows(sigmoid(logits));
                 for (i, (original, output)) in originals.into_iter().zip(outputs).enumerate() {
                     let noisy = noisy_rows.as_ref().map(|r| r[i].clone());
-                    shown.push((original, noisy, output));
+                    shown.push(Shown {
+                        input: original,
+                        noisy,
+                        output,
+                    });
                 }
             }
         }
@@ -263,7 +281,11 @@ impl Task for Reconstruction {
         let (bce, mse) = (bce_sum / n, mse_sum / n);
         let latent = (two_d && !codes.is_empty()).then(|| {
             let labels = examples.indices.iter().map(|&i| set.labels[i]).collect();
-            (codes, labels, config.class_names.clone())
+            Latent {
+                codes,
+                labels,
+                class_names: config.class_names.clone(),
+            }
         });
         Ok(Box::new(ReconstructionEvaluation {
             metrics: SplitMetrics {
@@ -387,14 +409,14 @@ impl Evaluated for ReconstructionEvaluation {
         let mut md = String::new();
         if !self.shown.is_empty() {
             // One column per example: input, noisy input, reconstruction, top to bottom.
-            let rows = if self.shown[0].1.is_some() { 3 } else { 2 };
+            let rows = if self.shown[0].noisy.is_some() { 3 } else { 2 };
             let mut cells = Vec::with_capacity(self.shown.len() * rows);
             for row in 0..rows {
-                for (original, noisy, output) in &self.shown {
-                    cells.push(match (row, noisy) {
-                        (0, _) => image(original, "input"),
+                for shown in &self.shown {
+                    cells.push(match (row, &shown.noisy) {
+                        (0, _) => image(&shown.input, "input"),
                         (1, Some(n)) => image(n, "noisy"),
-                        _ => image(output, "output"),
+                        _ => image(&shown.output, "output"),
                     });
                 }
             }
@@ -412,10 +434,14 @@ impl Evaluated for ReconstructionEvaluation {
                 "\n## Reconstructions\n\n![{split} images and their reconstructions]({RECONSTRUCTIONS_PNG})\n"
             );
         }
-        if let Some((codes, labels, names)) = &self.latent {
-            let picture =
-                report::latent_png(codes, labels, names, &format!("{split} codes by class"))
-                    .map_err(png)?;
+        if let Some(latent) = &self.latent {
+            let picture = report::latent_png(
+                &latent.codes,
+                &latent.labels,
+                &latent.class_names,
+                &format!("{split} codes by class"),
+            )
+            .map_err(png)?;
             write_atomic(&dir.join(LATENT_PNG), &picture)?;
             written.push(LATENT_PNG);
             let _ = writeln!(
