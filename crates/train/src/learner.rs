@@ -43,6 +43,37 @@ pub trait TaskModel:
     fn with_metrics(training: SupervisedTraining<Self>) -> SupervisedTraining<Self>;
 }
 
+/// Implements burn-train's `TrainStep` and `InferenceStep` for a task's training wrapper
+/// (a struct with `network` and `penalty` fields) from its method `$forward(&self,
+/// ImageBatch) -> $output`, whose `loss` holds one loss per example: training minimises their
+/// mean plus the weight penalty; inference reports them.
+#[macro_export]
+macro_rules! task_steps {
+    ($model:ty, $output:ty, $forward:ident) => {
+        impl burn::train::TrainStep for $model {
+            type Input = data::ImageBatch;
+            type Output = $output;
+
+            fn step(&self, batch: data::ImageBatch) -> burn::train::TrainOutput<$output> {
+                let item = self.$forward(batch);
+                let loss = self
+                    .penalty
+                    .added_to(item.loss.clone().mean(), &self.network);
+                burn::train::TrainOutput::new(self, loss.backward(), item)
+            }
+        }
+
+        impl burn::train::InferenceStep for $model {
+            type Input = data::ImageBatch;
+            type Output = $output;
+
+            fn step(&self, batch: data::ImageBatch) -> $output {
+                self.$forward(batch)
+            }
+        }
+    };
+}
+
 /// The data loaders of a training stage.
 pub struct Loaders {
     /// Shuffled (and augmented) training batches.

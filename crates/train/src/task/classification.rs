@@ -10,9 +10,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::train::metric::{AccuracyMetric, LossMetric};
-use burn::train::{
-    ClassificationOutput, InferenceStep, SupervisedTraining, TrainOutput, TrainStep,
-};
+use burn::train::{ClassificationOutput, SupervisedTraining};
 use data::fsutil::write_atomic;
 use data::{ImageBatch, ImageBatcher, ImageSet};
 use models::Network;
@@ -85,27 +83,7 @@ pub fn cross_entropy_per_example(logits: Tensor<2>, targets: Tensor<1, Int>) -> 
         .neg()
 }
 
-impl TrainStep for Classifier {
-    type Input = ImageBatch;
-    type Output = ClassificationOutput;
-
-    fn step(&self, batch: ImageBatch) -> TrainOutput<ClassificationOutput> {
-        let item = self.forward_classification(batch);
-        let loss = self
-            .penalty
-            .added_to(item.loss.clone().mean(), &self.network);
-        TrainOutput::new(self, loss.backward(), item)
-    }
-}
-
-impl InferenceStep for Classifier {
-    type Input = ImageBatch;
-    type Output = ClassificationOutput;
-
-    fn step(&self, batch: ImageBatch) -> ClassificationOutput {
-        self.forward_classification(batch)
-    }
-}
+crate::task_steps!(Classifier, ClassificationOutput, forward_classification);
 
 impl TaskModel for Classifier {
     fn wrap(network: Network, config: &TrainingConfig) -> Self {

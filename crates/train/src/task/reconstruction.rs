@@ -13,7 +13,7 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use burn::tensor::activation::{relu, sigmoid};
 use burn::train::metric::LossMetric;
-use burn::train::{InferenceStep, RegressionOutput, SupervisedTraining, TrainOutput, TrainStep};
+use burn::train::{RegressionOutput, SupervisedTraining};
 use data::fsutil::write_atomic;
 use data::{ImageBatch, ImageBatcher};
 use models::Network;
@@ -103,27 +103,7 @@ impl Reconstructor {
     }
 }
 
-impl TrainStep for Reconstructor {
-    type Input = ImageBatch;
-    type Output = RegressionOutput;
-
-    fn step(&self, batch: ImageBatch) -> TrainOutput<RegressionOutput> {
-        let item = self.forward_reconstruction(batch);
-        let loss = self
-            .penalty
-            .added_to(item.loss.clone().mean(), &self.network);
-        TrainOutput::new(self, loss.backward(), item)
-    }
-}
-
-impl InferenceStep for Reconstructor {
-    type Input = ImageBatch;
-    type Output = RegressionOutput;
-
-    fn step(&self, batch: ImageBatch) -> RegressionOutput {
-        self.forward_reconstruction(batch)
-    }
-}
+crate::task_steps!(Reconstructor, RegressionOutput, forward_reconstruction);
 
 impl TaskModel for Reconstructor {
     fn wrap(network: Network, config: &TrainingConfig) -> Self {

@@ -7,7 +7,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::prelude::*;
 use burn::train::metric::LossMetric;
-use burn::train::{InferenceStep, RegressionOutput, SupervisedTraining, TrainOutput, TrainStep};
+use burn::train::{RegressionOutput, SupervisedTraining};
 use data::fsutil::write_atomic;
 use data::{ImageBatch, ImageBatcher};
 use models::Network;
@@ -52,27 +52,7 @@ impl Regressor {
     }
 }
 
-impl TrainStep for Regressor {
-    type Input = ImageBatch;
-    type Output = RegressionOutput;
-
-    fn step(&self, batch: ImageBatch) -> TrainOutput<RegressionOutput> {
-        let item = self.forward_regression(batch);
-        let loss = self
-            .penalty
-            .added_to(item.loss.clone().mean(), &self.network);
-        TrainOutput::new(self, loss.backward(), item)
-    }
-}
-
-impl InferenceStep for Regressor {
-    type Input = ImageBatch;
-    type Output = RegressionOutput;
-
-    fn step(&self, batch: ImageBatch) -> RegressionOutput {
-        self.forward_regression(batch)
-    }
-}
+crate::task_steps!(Regressor, RegressionOutput, forward_regression);
 
 impl TaskModel for Regressor {
     fn wrap(network: Network, config: &TrainingConfig) -> Self {
