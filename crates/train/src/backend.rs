@@ -1,7 +1,6 @@
 //! The one place that names burn backends: turns `--backend NAME` into a [`Device`].
 
 use std::fmt;
-use std::str::FromStr;
 
 use burn::prelude::*;
 
@@ -24,9 +23,6 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    /// Every backend name, for help texts.
-    pub const NAMES: &'static str = "flex, ndarray, wgpu, cuda";
-
     /// The name used on the command line and in reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,19 +87,5 @@ fn cuda_device() -> Result<Device, TrainError> {
 impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for BackendKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "flex" => Ok(BackendKind::Flex),
-            "ndarray" => Ok(BackendKind::Ndarray),
-            "wgpu" => Ok(BackendKind::Wgpu),
-            "cuda" => Ok(BackendKind::Cuda),
-            _ => Err(format!("unknown backend `{s}` ({})", BackendKind::NAMES)),
-        }
     }
 }

@@ -161,6 +161,7 @@ pub fn fit_task(
     options: &FitOptions,
 ) -> Result<FitOutcome, TrainError> {
     config.validate()?;
+    task.check_model(models::registry_find(config.model.name())?)?;
     task.check_data(DataShape {
         has_values: data.train.targets.is_some(),
         classes: data.train.num_classes(),

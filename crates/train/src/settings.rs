@@ -303,6 +303,7 @@ impl Settings {
             (None, None) => task::DEFAULT.to_string(),
         };
         let task = task::find(&task_name)?;
+        task.check_model(entry)?;
 
         let saved_options = saved.map(|c| &c.model_options);
         let options = ModelOptions {
@@ -648,5 +649,26 @@ mod tests {
         assert_eq!(parse_task("reconstruction").unwrap(), "reconstruct");
         assert!(parse_hidden("8,x").is_err());
         assert_eq!(parse_hidden("none").unwrap(), Hidden(Vec::new()));
+    }
+
+    #[test]
+    fn a_task_the_model_cannot_learn_is_an_error() {
+        let err = Settings::resolve(&flags(|f| f.task = Some("reconstruct".into())), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("needs an autoencoder") && err.contains("`mlp`"),
+            "{err}"
+        );
+        let err = Settings::resolve(
+            &flags(|f| {
+                f.model = Some("conv-autoencoder".into());
+                f.task = Some("classification".into());
+            }),
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--task reconstruct"), "{err}");
     }
 }

@@ -145,6 +145,19 @@ pub trait Task: Send + Sync + std::fmt::Debug {
     /// Checks that data of this shape can be learned by this task, e.g. that a regression
     /// has target values.
     fn check_data(&self, shape: DataShape) -> Result<(), TrainError>;
+    /// Checks that the architecture `model` can learn this task: by default one that predicts
+    /// (an autoencoder's outputs are pixels, not classes or values).
+    fn check_model(&self, model: &models::ModelEntry) -> Result<(), TrainError> {
+        if model.recipe.reconstructs {
+            Err(TrainError::Config(format!(
+                "`{}` reconstructs its input: train it with --task reconstruct, not --task {}",
+                model.name,
+                self.name()
+            )))
+        } else {
+            Ok(())
+        }
+    }
     /// What a table's target column holds for this task (classes unless it says otherwise).
     fn target_kind(&self) -> data::tabular::Task {
         data::tabular::Task::Classification

@@ -184,6 +184,22 @@ impl Task for Reconstruction {
         false
     }
 
+    fn check_model(&self, model: &models::ModelEntry) -> Result<(), TrainError> {
+        if model.recipe.reconstructs {
+            return Ok(());
+        }
+        let autoencoders: Vec<&str> = models::REGISTRY
+            .iter()
+            .filter(|e| e.recipe.reconstructs)
+            .map(|e| e.name)
+            .collect();
+        Err(TrainError::Config(format!(
+            "--task reconstruct needs an autoencoder ({}); `{}` does not give back its input",
+            autoencoders.join(", "),
+            model.name
+        )))
+    }
+
     fn learn(&self, stage: Stage<'_>) -> Result<Learned, TrainError> {
         if stage.config.normalization.is_some() {
             return Err(TrainError::Config(
