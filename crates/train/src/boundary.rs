@@ -14,7 +14,7 @@ use report::{Boundary, BoundaryPoint};
 
 use crate::config::TrainingConfig;
 use crate::error::TrainError;
-use crate::fit::TrainingData;
+use crate::plan::TrainingData;
 use crate::report::Report;
 use crate::run::{checkpoint_path, load_checkpoint};
 use crate::task::Task;

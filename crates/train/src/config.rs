@@ -94,6 +94,30 @@ impl OptimizerSettings {
     }
 }
 
+/// The task a run has when nothing says otherwise.
+pub const DEFAULT_TASK: &str = "classification";
+
+/// The loss of a reconstruction, per pixel.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ReconstructionLoss {
+    /// Binary cross-entropy on `[0, 1]` pixels (the Keras autoencoder's).
+    #[default]
+    Bce,
+    /// Mean squared error.
+    Mse,
+}
+
 /// Everything that defines a training run (paths and the backend excepted).
 #[derive(Config, Debug)]
 pub struct TrainingConfig {
@@ -139,7 +163,7 @@ pub struct TrainingConfig {
     #[config(default = "crate::settings::defaults::TEST_SPLIT")]
     pub test_split: f64,
     /// The task (`classification`, `regression`, `reconstruct`; see [`crate::task`]).
-    #[config(default = "crate::task::DEFAULT.to_string()")]
+    #[config(default = "DEFAULT_TASK.to_string()")]
     pub task: String,
     /// Rate of the L1 weight penalty added to the loss (`--l1`).
     #[config(default = 0.0)]
@@ -152,8 +176,8 @@ pub struct TrainingConfig {
     #[config(default = 0.0)]
     pub input_noise: f64,
     /// The per-pixel loss of a reconstruction.
-    #[config(default = "crate::task::ReconstructionLoss::Bce")]
-    pub loss: crate::task::ReconstructionLoss,
+    #[config(default = "ReconstructionLoss::Bce")]
+    pub loss: ReconstructionLoss,
     /// Points of a generated 2-D problem (`--dataset spiral` and the like).
     #[config(default = "data::source::defaults::POINTS")]
     pub points: usize,
@@ -186,43 +210,6 @@ pub enum InitFrom {
     Pytorch(std::path::PathBuf),
     /// The `model.bpk` of an earlier aprende run of the same architecture.
     Run(std::path::PathBuf),
-}
-
-impl InitFrom {
-    /// `network` with these weights; a file that cannot be read or does not fit is an error
-    /// naming it.
-    pub fn apply(
-        &self,
-        network: models::Network,
-        config: &TrainingConfig,
-    ) -> Result<models::Network, TrainError> {
-        match self {
-            InitFrom::Pytorch(path) => Ok(network.load_pytorch(path)?),
-            InitFrom::Run(dir) => {
-                let earlier = TrainingConfig::load_file(&dir.join(crate::run::files::CONFIG))?;
-                if earlier.model.name() != config.model.name() {
-                    return Err(TrainError::Config(format!(
-                        "--init-from {}: that run trained `{}`, this one trains `{}`",
-                        dir.display(),
-                        earlier.model.name(),
-                        config.model.name()
-                    )));
-                }
-                let path = dir.join(crate::run::files::MODEL);
-                let record = burn::store::ModuleRecord::load(&path).map_err(|e| {
-                    TrainError::Record(format!("{}: not a burn record: {e}", path.display()))
-                })?;
-                burn::module::Module::try_load_record(network, record).map_err(|e| {
-                    TrainError::Record(format!(
-                        "--init-from {}: its weights do not fit this run's `{}` (the shapes \
-                         differ: another input size or class count?): {e}",
-                        path.display(),
-                        config.model.name()
-                    ))
-                })
-            }
-        }
-    }
 }
 
 impl TrainingConfig {

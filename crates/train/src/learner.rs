@@ -24,7 +24,7 @@ use models::Network;
 
 use crate::config::TrainingConfig;
 use crate::error::TrainError;
-use crate::fit::{FitOptions, TrainingData};
+use crate::plan::{FitOptions, TrainingData};
 use crate::renderer::RecordingRenderer;
 use crate::report::EpochRecord;
 use crate::resume::ResumePoint;

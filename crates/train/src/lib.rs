@@ -7,7 +7,8 @@
 //!   loss, metrics, report section and answers.
 //! - [`learner`]: one training stage through burn-train; [`resume`]: continuing a stopped run;
 //!   [`transfer`]: cached backbone features and fine-tuning.
-//! - [`run`]: a run's directory, and loading a trained run for inference.
+//! - [`plan`]: what a run is given (its data and options); [`run`]: a run's directory;
+//!   [`inference`]: a trained run loaded for `app`.
 //! - [`artifacts`]: `report.md` and the pictures every run has; [`boundary`]: the decision
 //!   boundary of a problem in the plane.
 
@@ -18,8 +19,10 @@ pub mod config;
 pub mod error;
 pub mod evaluate;
 pub mod fit;
+pub mod inference;
 pub mod learner;
 pub mod metrics;
+pub mod plan;
 pub mod regularization;
 pub mod renderer;
 pub mod report;
@@ -34,11 +37,12 @@ pub use config::{InitFrom, OptimizerKind, OptimizerSettings, TrainingConfig};
 pub use error::{TrainError, describe};
 pub use evaluate::forward_examples;
 pub use fit::{FitOptions, FitOutcome, TrainingData, fit, fit_task};
+pub use inference::{LoadedRun, load_run};
 pub use metrics::{ClassMetrics, ClassificationMetrics, ConfusionMatrix};
 pub use regularization::Penalty;
 pub use renderer::ProgressMode;
 pub use report::{EpochRecord, Regularization, Report, SplitMetrics, Transfer};
-pub use run::{LoadedRun, load_network, load_run};
+pub use run::load_network;
 pub use task::regression::regression_metrics;
 pub use task::{Classifier, Reconstructor, Regressor, Task};
 pub use transfer::FeatureCache;

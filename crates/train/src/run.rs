@@ -1,5 +1,5 @@
-//! A run's directory: the names of its files, saving a network, and loading a trained run
-//! for inference ([`LoadedRun`], what `app predict`, `app evaluate` and `app serve` use).
+//! A run's directory: the names of its files, saving and loading its network and its
+//! checkpoints, and starting a run from an earlier one's weights.
 
 use std::path::{Path, PathBuf};
 
@@ -8,9 +8,8 @@ use burn::prelude::*;
 use burn::store::ModuleRecord;
 use models::Network;
 
-use crate::config::TrainingConfig;
+use crate::config::{InitFrom, TrainingConfig};
 use crate::error::TrainError;
-use crate::task::{self, Task};
 
 /// File names inside a run's artifact directory.
 pub mod files {
@@ -29,60 +28,6 @@ pub mod files {
     /// The config of the run in progress, beside its checkpoints (`config.json` is written
     /// only when the run ends, so that until then it and `model.bpk` are the previous run's).
     pub const RUN_CONFIG: &str = "checkpoint/config.json";
-}
-
-/// A trained run, loaded once for inference: its config (architecture, classes,
-/// normalisation), its task and its best epoch's network in inference mode.
-pub struct LoadedRun {
-    /// The run's directory.
-    pub dir: PathBuf,
-    /// Its `config.json`.
-    pub config: TrainingConfig,
-    /// Its task.
-    pub task: &'static dyn Task,
-    /// The best epoch's network.
-    pub network: Network,
-}
-
-impl std::fmt::Debug for LoadedRun {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedRun")
-            .field("dir", &self.dir)
-            .field("model", &self.config.model.name())
-            .field("task", &self.task.name())
-            .finish()
-    }
-}
-
-impl LoadedRun {
-    /// Loads the run in `dir` onto `device`: `config.json` rebuilds the architecture,
-    /// `model.bpk` fills in its weights. A missing file, weights of another architecture or an
-    /// unknown task are errors naming the file.
-    pub fn load(dir: &Path, device: &Device) -> Result<Self, TrainError> {
-        let config_path = dir.join(files::CONFIG);
-        let config = TrainingConfig::load_file(&config_path)?;
-        let task = task::find(&config.task)
-            .map_err(|e| TrainError::Config(format!("{}: {e}", config_path.display())))?;
-        let network = load_network(&config, &dir.join(files::MODEL), device)?;
-        Ok(Self {
-            dir: dir.to_path_buf(),
-            config,
-            task,
-            network,
-        })
-    }
-
-    /// Whether the model takes table rows (`[features, 1, 1]` inputs) rather than images.
-    pub fn takes_rows(&self) -> bool {
-        self.config.input.height == 1 && self.config.input.width == 1
-    }
-}
-
-/// Loads a run's network: its `config.json` rebuilds the architecture, its `model.bpk` fills
-/// in the weights. Weights of another architecture are an error naming the file.
-pub fn load_run(dir: &Path, device: &Device) -> Result<(TrainingConfig, Network), TrainError> {
-    let run = LoadedRun::load(dir, device)?;
-    Ok((run.config, run.network))
 }
 
 /// Loads weights from `path` into a fresh network of `config`'s architecture.
@@ -168,4 +113,41 @@ pub fn load_checkpoint(
 #[derive(Module, Debug)]
 struct Checkpointed {
     network: Network,
+}
+
+impl InitFrom {
+    /// `network` with these weights; a file that cannot be read or does not fit is an error
+    /// naming it.
+    pub fn apply(
+        &self,
+        network: models::Network,
+        config: &TrainingConfig,
+    ) -> Result<models::Network, TrainError> {
+        match self {
+            InitFrom::Pytorch(path) => Ok(network.load_pytorch(path)?),
+            InitFrom::Run(dir) => {
+                let earlier = TrainingConfig::load_file(&dir.join(files::CONFIG))?;
+                if earlier.model.name() != config.model.name() {
+                    return Err(TrainError::Config(format!(
+                        "--init-from {}: that run trained `{}`, this one trains `{}`",
+                        dir.display(),
+                        earlier.model.name(),
+                        config.model.name()
+                    )));
+                }
+                let path = dir.join(files::MODEL);
+                let record = burn::store::ModuleRecord::load(&path).map_err(|e| {
+                    TrainError::Record(format!("{}: not a burn record: {e}", path.display()))
+                })?;
+                burn::module::Module::try_load_record(network, record).map_err(|e| {
+                    TrainError::Record(format!(
+                        "--init-from {}: its weights do not fit this run's `{}` (the shapes \
+                         differ: another input size or class count?): {e}",
+                        path.display(),
+                        config.model.name()
+                    ))
+                })
+            }
+        }
+    }
 }

@@ -13,7 +13,7 @@ use data::images::Values;
 use data::{ImageBatcher, ImageSet, Normalization};
 use models::Network;
 
-use crate::fit::TrainingData;
+use crate::plan::TrainingData;
 use crate::renderer::ProgressMode;
 
 /// Images per batch of feature extraction.
@@ -154,7 +154,7 @@ pub fn fine_tune(
     data: &TrainingData,
     head: crate::learner::Learned,
     device: &Device,
-    options: &crate::fit::FitOptions,
+    options: &crate::plan::FitOptions,
 ) -> Result<crate::learner::Learned, crate::error::TrainError> {
     use crate::learner::{Learned, Stage, loaders};
     use crate::run::{clear_stale_logs, files};
@@ -166,7 +166,7 @@ pub fn fine_tune(
         .load_record(head.network.clone().into_record())
         .with_trainable_tail(config.unfreeze);
     let slower = network.backbone_params().map(|group| (group, 0.1));
-    let stage_options = crate::fit::FitOptions {
+    let stage_options = crate::plan::FitOptions {
         artifact_dir: options.artifact_dir.join(files::FINE_TUNE),
         ..options.clone()
     };

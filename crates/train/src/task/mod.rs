@@ -32,7 +32,7 @@ pub use regression::{Regression, Regressor};
 pub const REGISTRY: &[&dyn Task] = &[&Classification, &Regression, &Reconstruction];
 
 /// The name of the task a run has when nothing says otherwise.
-pub const DEFAULT: &str = "classification";
+pub const DEFAULT: &str = crate::config::DEFAULT_TASK;
 
 /// The registered task called `name`.
 pub fn find(name: &str) -> Result<&'static dyn Task, TrainError> {

@@ -17,9 +17,9 @@ use burn::train::{RegressionOutput, SupervisedTraining};
 use data::fsutil::write_atomic;
 use data::{ImageBatch, ImageBatcher};
 use models::Network;
-use serde::{Deserialize, Serialize};
 
 use super::{DataShape, Evaluated, Examples, Input, Output, PredictOptions, Task};
+pub use crate::config::ReconstructionLoss;
 use crate::config::TrainingConfig;
 use crate::error::TrainError;
 use crate::learner::{Learned, Stage, TaskModel, learn};
@@ -36,17 +36,6 @@ pub const SHOWN: usize = 16;
 /// The reconstruction task.
 #[derive(Debug, Clone, Copy)]
 pub struct Reconstruction;
-
-/// The loss of a reconstruction, per pixel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum ReconstructionLoss {
-    /// Binary cross-entropy on `[0, 1]` pixels (the Keras autoencoder's).
-    #[default]
-    Bce,
-    /// Mean squared error.
-    Mse,
-}
 
 /// A [`Network`] trained to reconstruct its input.
 #[derive(Module, Debug)]
