@@ -406,7 +406,11 @@ impl Evaluated for ReconstructionEvaluation {
                 }
             }
             let grid = report::image_grid_png(
-                &format!("{split} images (top) and their reconstructions (bottom)"),
+                &if rows == 3 {
+                    format!("{split} images, their noisy inputs, and their reconstructions")
+                } else {
+                    format!("{split} images (top) and their reconstructions (bottom)")
+                },
                 &cells,
                 self.shown.len(),
                 64,
