@@ -327,12 +327,47 @@ impl TrainingConfig {
     pub fn load_file(path: &Path) -> Result<Self, TrainError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))?;
-        Self::load_binary(text.as_bytes()).map_err(|e| {
+        Self::from_json(&text).map_err(|e| {
             TrainError::Config(format!(
                 "{}: not an aprende training config: {e}",
                 path.display()
             ))
         })
+    }
+
+    /// Reads a config from JSON. A setting the JSON does not have (a config saved by an
+    /// earlier version, before the setting existed) takes its default.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        /// The settings without a default.
+        #[derive(serde::Deserialize)]
+        struct Required {
+            model: ModelConfig,
+            model_options: ModelOptions,
+            dataset: String,
+            input: InputSpec,
+            class_names: Vec<String>,
+            optimizer: OptimizerSettings,
+        }
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let required: Required =
+            serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+        let defaults = serde_json::to_value(TrainingConfig::new(
+            required.model,
+            required.model_options,
+            required.dataset,
+            required.input,
+            required.class_names,
+            required.optimizer,
+        ))
+        .map_err(|e| e.to_string())?;
+        if let (Some(given), serde_json::Value::Object(defaults)) =
+            (value.as_object_mut(), defaults)
+        {
+            for (key, default) in defaults {
+                given.entry(key).or_insert(default);
+            }
+        }
+        serde_json::from_value(value).map_err(|e| e.to_string())
     }
 }
 
@@ -364,6 +399,46 @@ mod tests {
             lrs.windows(2).all(|w| w[1] <= w[0]),
             "not decreasing: {lrs:?}"
         );
+    }
+
+    #[test]
+    fn a_config_saved_before_a_setting_existed_reads_with_its_default() {
+        let input = InputSpec {
+            channels: 4,
+            height: 1,
+            width: 1,
+            num_classes: 3,
+        };
+        let options = ModelOptions {
+            hidden: vec![10],
+            ..ModelOptions::default()
+        };
+        let model = (models::registry_find("mlp").unwrap().config)(&options, &input).unwrap();
+        let config = TrainingConfig::new(
+            model,
+            options,
+            "iris".into(),
+            input,
+            vec!["a".into(), "b".into(), "c".into()],
+            OptimizerSettings::new(),
+        )
+        .with_seed(7)
+        .with_l2(0.01);
+        let mut json = serde_json::to_value(&config).unwrap();
+        // What session 5's aprende wrote: no penalty, no reconstruction or Playground settings.
+        for key in ["l1", "l2", "input_noise", "loss", "points", "noise", "task"] {
+            json.as_object_mut().unwrap().remove(key);
+        }
+        let old = TrainingConfig::from_json(&json.to_string()).unwrap();
+        assert_eq!(old.seed, 7);
+        assert_eq!((old.l1, old.l2, old.input_noise), (0.0, 0.0, 0.0));
+        assert_eq!(old.task, "classification");
+        assert_eq!(old.model.name(), "mlp");
+        // A config missing a setting without a default is still an error.
+        json.as_object_mut().unwrap().remove("model");
+        let err = TrainingConfig::from_json(&json.to_string()).unwrap_err();
+        assert!(err.contains("model"), "{err}");
+        assert!(TrainingConfig::from_json("not json").is_err());
     }
 
     #[test]
