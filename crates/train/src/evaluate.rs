@@ -17,11 +17,11 @@ pub fn evaluation_batch(example_len: usize) -> usize {
 /// The network's raw outputs (`[rows, outputs]`, flattened) for examples given as floats of
 /// the model's input shape (pixels scaled to `[0, 1]`, or raw feature values), normalised
 /// with `normalization` first, as in training.
-pub fn forward_examples(
+pub fn forward_examples<E: AsRef<[f32]>>(
     network: &Network,
     input: &models::InputSpec,
     normalization: Option<&Normalization>,
-    examples: &[Vec<f32>],
+    examples: &[E],
     device: &Device,
 ) -> Vec<f32> {
     let network = network.valid();
@@ -30,7 +30,7 @@ pub fn forward_examples(
         let mut values = Vec::with_capacity(chunk.len() * input.flat_len());
         for example in chunk {
             let start = values.len();
-            values.extend_from_slice(example);
+            values.extend_from_slice(example.as_ref());
             if let Some(norm) = normalization {
                 norm.apply(&mut values[start..]);
             }

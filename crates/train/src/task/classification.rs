@@ -120,11 +120,22 @@ pub struct ClassificationEvaluation {
     predictions: Vec<usize>,
 }
 
-impl ClassificationEvaluation {
-    /// The predicted class of each evaluated example, in order.
-    pub fn predictions(&self) -> &[usize] {
-        &self.predictions
+/// The softmax of each row of `logits` (`[rows, k]`, flattened): class probabilities.
+fn softmax_rows(logits: Vec<f32>, k: usize, device: &Device) -> Vec<Vec<f32>> {
+    if logits.is_empty() {
+        return Vec::new();
     }
+    let rows = logits.len() / k;
+    softmax(
+        Tensor::<2>::from_data(TensorData::new(logits, [rows, k]), device),
+        1,
+    )
+    .into_data()
+    .iter::<f32>()
+    .collect::<Vec<f32>>()
+    .chunks(k)
+    .map(<[f32]>::to_vec)
+    .collect()
 }
 
 /// Mean cross-entropy, accuracy and the predicted classes of `network` on `examples`.
@@ -225,7 +236,6 @@ impl Task for Classification {
         inputs: &[Vec<f32>],
         device: &Device,
     ) -> Option<Vec<Vec<f32>>> {
-        let k = config.input.num_classes;
         let logits = crate::evaluate::forward_examples(
             network,
             &config.input,
@@ -233,17 +243,7 @@ impl Task for Classification {
             inputs,
             device,
         );
-        if logits.is_empty() {
-            return Some(Vec::new());
-        }
-        let probs: Vec<f32> = softmax(
-            Tensor::<2>::from_data(TensorData::new(logits, [inputs.len(), k]), device),
-            1,
-        )
-        .into_data()
-        .iter::<f32>()
-        .collect();
-        Some(probs.chunks(k).map(<[f32]>::to_vec).collect())
+        Some(softmax_rows(logits, config.input.num_classes, device))
     }
 
     fn predict(
@@ -254,17 +254,13 @@ impl Task for Classification {
         options: &PredictOptions,
         device: &Device,
     ) -> Result<Vec<Output>, TrainError> {
-        let k = config.input.num_classes;
-        let values: Vec<Vec<f32>> = inputs.iter().map(|i| i.values.clone()).collect();
-        let probs = self
-            .class_probabilities(network, config, &values, device)
-            .unwrap_or_default();
+        let logits = super::raw_outputs(network, config, inputs, device);
+        let probs = softmax_rows(logits, config.input.num_classes, device);
         Ok(probs
             .iter()
             .map(|row| {
-                let mut order: Vec<usize> = (0..k).collect();
+                let mut order: Vec<usize> = (0..row.len()).collect();
                 order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
-                let row = row.as_slice();
                 let top: Vec<ScoredClass> = order
                     .into_iter()
                     .take(options.top_k.max(1))

@@ -208,7 +208,7 @@ pub(crate) fn raw_outputs(
     inputs: &[Input],
     device: &Device,
 ) -> Vec<f32> {
-    let values: Vec<Vec<f32>> = inputs.iter().map(|i| i.values.clone()).collect();
+    let values: Vec<&[f32]> = inputs.iter().map(|i| i.values.as_slice()).collect();
     crate::evaluate::forward_examples(
         network,
         &config.input,

@@ -105,13 +105,6 @@ pub struct RegressionEvaluation {
     predicted: Vec<f32>,
 }
 
-impl RegressionEvaluation {
-    /// The predicted value of each evaluated example, in order.
-    pub fn predicted(&self) -> &[f32] {
-        &self.predicted
-    }
-}
-
 impl Task for Regression {
     fn name(&self) -> &'static str {
         "regression"
