@@ -9,6 +9,7 @@ const MNIST: InputSpec = InputSpec {
     height: 28,
     width: 28,
     num_classes: 10,
+    ratings: None,
 };
 
 fn options(hidden: &[usize], dropout: f64) -> ModelOptions {
@@ -74,15 +75,24 @@ fn lenet_parameter_count_and_shapes() {
 }
 
 #[test]
-fn every_registered_model_maps_images_to_logits() {
+fn every_registered_image_model_maps_images_to_logits() {
     let device = Device::flex();
     let input = InputSpec {
         channels: 3,
         height: 32,
         width: 24,
         num_classes: 4,
+        ratings: None,
     };
     for entry in REGISTRY {
+        if entry.recipe.recommends {
+            // A recommender takes (user, item) pairs, never images: a clear error.
+            let err = (entry.config)(&options(&[16], 0.1), &input)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("learns from ratings"), "{}: {err}", entry.name);
+            continue;
+        }
         let net = (entry.config)(&options(&[16], 0.1), &input)
             .unwrap()
             .init(&device);
@@ -137,6 +147,7 @@ fn catsdogs_cnn_blocks_shapes_and_switches() {
         height: 128,
         width: 128,
         num_classes: 2,
+        ratings: None,
     };
     let with_bn = build("catsdogs", &options(&[], 0.5), &rgb);
     let summary = with_bn.summary();

@@ -1,8 +1,10 @@
 //! `app evaluate`: recompute a saved model's metrics and report files on any split.
 
+use data::RatingsData;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
+use train::task::recommendation::{in_catalog, rating_splits};
 
 use burn::prelude::*;
 use data::{DataDir, DatasetSpec, DownloadOptions, ImageSet, LoadOptions};
@@ -86,19 +88,32 @@ pub fn evaluate_run(
         .clone()
         .unwrap_or_else(|| config.dataset.clone());
     let dataset = DatasetSpec::from_str(&dataset_name).map_err(TrainError::from)?;
-    let splits = dataset
-        .load(&LoadOptions {
-            data_dir: options.data_dir.clone(),
-            download: options.download.clone(),
-            target: config.target.clone(),
-            test_split: config.test_split,
-            seed: config.seed,
-            task: run.task.target_kind(),
-            image_size: config.image_size,
-            points: config.points,
-            noise: config.noise,
-        })
-        .map_err(TrainError::from)?;
+    let load_options = LoadOptions {
+        data_dir: options.data_dir.clone(),
+        download: options.download.clone(),
+        target: config.target.clone(),
+        test_split: config.test_split,
+        seed: config.seed,
+        task: run.task.target_kind(),
+        image_size: config.image_size,
+        points: config.points,
+        noise: config.noise,
+        ratings: config.ratings.load_options(),
+    };
+    let splits = match &run.catalog {
+        Some(catalog) if dataset.is_ratings() => {
+            // The ratings' users and items, as the run knows them.
+            let data = dataset
+                .load_ratings(&load_options)
+                .map_err(TrainError::from)?;
+            rating_splits(&RatingsData {
+                train: in_catalog(&data.train, &data.catalog, catalog),
+                test: in_catalog(&data.test, &data.catalog, catalog),
+                ..data
+            })
+        }
+        _ => dataset.load(&load_options).map_err(TrainError::from)?,
+    };
     check_fits(&splits.test, &config.input, &dataset_name)?;
     let (set, indices): (Arc<ImageSet>, Vec<usize>) = match options.split {
         EvalSplit::Test => {

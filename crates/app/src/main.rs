@@ -2,13 +2,14 @@
 //!
 //! `cargo run --release -p app -- predict --run artifacts/mnist-mlp digit.png`
 //! `cargo run --release -p app -- evaluate --run artifacts/mnist-mlp --split valid`
+//! `cargo run --release -p app -- recommend --run artifacts/movielens-small-matrix-factorization --user 42`
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use app::{
-    EvalSplit, EvaluateOptions, PredictOutcome, evaluate_run, imagenet_classifier, predict_images,
-    predict_run_images, predict_run_rows,
+    EvalSplit, EvaluateOptions, ItemScore, PredictOutcome, evaluate_run, imagenet_classifier,
+    predict_images, predict_run_images, predict_run_rows, recommend_for, similar_to,
 };
 use clap::{Parser, Subcommand};
 use data::{DataDir, DownloadOptions};
@@ -70,6 +71,31 @@ enum Command {
         #[arg(long, default_value = "flex", value_enum)]
         backend: BackendKind,
     },
+    /// What a recommender run suggests to a user, or the items most like an item.
+    Recommend {
+        /// The recommender's run directory.
+        #[arg(long)]
+        run: PathBuf,
+        /// The user (an id as in the ratings file): the items they have not rated, best first.
+        #[arg(
+            long,
+            required_unless_present = "similar_to",
+            conflicts_with = "similar_to"
+        )]
+        user: Option<String>,
+        /// An item (an id as in the ratings file): the items most like it.
+        #[arg(long, value_name = "ITEM")]
+        similar_to: Option<String>,
+        /// How many items to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// One JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+        /// Compute backend.
+        #[arg(long, default_value = "flex", value_enum)]
+        backend: BackendKind,
+    },
     /// Recompute the metrics and report files of a saved model on a dataset split.
     Evaluate {
         /// The run's artifact directory.
@@ -99,6 +125,18 @@ enum Command {
 /// One `--values` row.
 #[derive(Debug, Clone)]
 struct Row(Vec<f32>);
+
+fn print_items(items: &[ItemScore], what: &str) {
+    for (rank, i) in items.iter().enumerate() {
+        println!(
+            "{:>3}. {what} {:.2}  {}{}",
+            rank + 1,
+            i.score,
+            i.title.as_deref().unwrap_or(""),
+            format_args!(" (item {})", i.item)
+        );
+    }
+}
 
 fn parse_row(s: &str) -> Result<Row, String> {
     s.split(',')
@@ -214,6 +252,48 @@ fn run(cli: Cli) -> Result<bool> {
             };
             let outcome = predict_run_images(&run, &images, &options, &device)?;
             print_predictions(outcome, json)
+        }
+        Command::Recommend {
+            run,
+            user,
+            similar_to: item,
+            top,
+            json,
+            backend,
+        } => {
+            let device = backend.device()?;
+            let run = LoadedRun::load(&run, &device)?;
+            if let Some(item) = item {
+                let answer = similar_to(&run, &item, top)?;
+                if json {
+                    println!("{}", serde_json::to_string(&answer)?);
+                } else {
+                    println!(
+                        "Items most like {} (item {}):",
+                        answer.item.title.as_deref().unwrap_or("?"),
+                        answer.item.item
+                    );
+                    print_items(&answer.similar, "similarity");
+                }
+                return Ok(true);
+            }
+            let user = user.expect("clap requires --user or --similar-to");
+            let answer = recommend_for(&run, &user, top, &device)?;
+            if json {
+                println!("{}", serde_json::to_string(&answer)?);
+            } else {
+                if answer.known_user {
+                    println!(
+                        "For user {user}, the items they have not rated with the highest predicted ratings:"
+                    );
+                } else {
+                    println!(
+                        "User {user} has no ratings in this run: the most rated items instead, with the baseline's ratings:"
+                    );
+                }
+                print_items(&answer.items, "predicted");
+            }
+            Ok(true)
         }
         Command::Evaluate {
             run,

@@ -218,6 +218,7 @@ pub fn imagenet_classifier(
         height: pretrained.image_size,
         width: pretrained.image_size,
         num_classes: classes,
+        ratings: None,
     };
     let config = TrainingConfig::new(
         config,

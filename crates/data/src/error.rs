@@ -63,6 +63,31 @@ pub enum DataError {
         /// What each download attempt answered.
         attempts: Vec<String>,
     },
+    /// The files of a MovieLens set (published as a zip archive) are missing and could not be
+    /// downloaded.
+    #[error(
+        "the MovieLens files are missing from {dir} and could not be downloaded:\n  {files}\n\
+         Download {url} (sha256 {sha256}) and unzip those members into {dir},\n\
+         or set --data-dir / APRENDE_DATA_DIR to a directory that has a `{subdir}/` folder with them,\n\
+         or set {mirror_env_var} to mirrors that have the archive (comma-separated base URLs).\n\
+         Download attempts:\n  {attempts}",
+        files = files.join("\n  "),
+        attempts = attempts.join("\n  "),
+        subdir = dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        mirror_env_var = crate::ratings::MOVIELENS_MIRROR_ENV_VAR
+    )]
+    ArchiveMissing {
+        /// The dataset folder where the files were expected.
+        dir: PathBuf,
+        /// The missing files, each with the archive member it comes from.
+        files: Vec<String>,
+        /// The archive's URL on the first mirror.
+        url: String,
+        /// The archive's sha256.
+        sha256: Box<str>,
+        /// What each download attempt answered (or that none was tried: offline mode).
+        attempts: Vec<String>,
+    },
     /// A download failed.
     #[error("downloading {url}: {problem}")]
     Download {

@@ -5,6 +5,8 @@
 //! - [`source`]: every dataset `--dataset` names (IDX sets, image folders, Iris, CSV tables,
 //!   Playground problems).
 //! - [`tabular`]: strict CSV reading.
+//! - [`ratings`]: ratings for the recommender models (MovieLens, any ratings CSV): a catalog of
+//!   users and items, and a seeded train/test split.
 //! - [`playground`]: the TensorFlow Playground's two-class problems (circle, xor, gauss,
 //!   spiral), generated from a seed.
 //! - [`download`]: fetching missing files over HTTP(S), verified by sha256 and written atomically.
@@ -28,6 +30,7 @@ pub mod fsutil;
 pub mod idx;
 pub mod images;
 pub mod playground;
+pub mod ratings;
 pub mod source;
 pub mod split;
 pub mod tabular;
@@ -39,6 +42,10 @@ pub use download::{DownloadOptions, ensure_files};
 pub use error::DataError;
 pub use images::{ImageSet, ImageSplits, Normalization, Values};
 pub use playground::Problem;
+pub use ratings::{
+    Catalog, ColdStart, RatingColumns, RatingScale, Ratings, RatingsData, RatingsOptions,
+    RatingsSource, RatingsSplit,
+};
 pub use source::{DatasetSpec, LoadOptions};
 pub use split::{StratifiedSplit, stratified_split};
 pub use weights::{EFFICIENTNET_LITE0, WeightsFile, resolve_weights};

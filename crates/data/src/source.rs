@@ -1,8 +1,10 @@
 //! Every dataset aprende can train on, by the name `--dataset` takes: the IDX image sets
 //! (`mnist`, `fashion-mnist`), image folders (`cats-vs-dogs`, `folder:PATH`), the embedded Iris
 //! table (`iris`, or `iris:PATH` for a copy of it), any CSV table (`csv:PATH`, with
-//! `--target COLUMN`), the course's `line`, and the TensorFlow Playground's generated
-//! two-class problems (`circle`, `xor`, `gauss`, `spiral`, with `--points` and `--noise`).
+//! `--target COLUMN`), the course's `line`, the TensorFlow Playground's generated
+//! two-class problems (`circle`, `xor`, `gauss`, `spiral`, with `--points` and `--noise`), and
+//! the ratings datasets of the recommender models (`movielens-small`, `movielens-100k`,
+//! `ratings:PATH`; see [`crate::ratings`], loaded by [`DatasetSpec::load_ratings`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -14,6 +16,7 @@ use crate::error::{DataError, Result};
 use crate::folder::load_folder;
 use crate::images::{ImageSet, ImageSplits, Values};
 use crate::playground::{self, Problem};
+use crate::ratings::{RatingsOptions, RatingsSource};
 use crate::split::stratified_split;
 use crate::tabular::{Table, TableTarget, Task, parse_csv, read_csv_file};
 
@@ -40,6 +43,9 @@ pub enum DatasetSpec {
     /// A TensorFlow Playground problem (`circle`, `xor`, `gauss`, `spiral`): a table of two
     /// features, generated from `--points`, `--noise` and `--seed`, split like a table.
     Playground(Problem),
+    /// Ratings for the recommender models: MovieLens (`movielens-small`, `movielens-100k`) or a
+    /// ratings CSV (`ratings:PATH`), loaded by [`DatasetSpec::load_ratings`].
+    Ratings(RatingsSource),
 }
 
 impl FromStr for DatasetSpec {
@@ -63,6 +69,22 @@ impl FromStr for DatasetSpec {
         if let Ok(problem) = Problem::from_str(s) {
             return Ok(DatasetSpec::Playground(problem));
         }
+        if s == "movielens-small" {
+            return Ok(DatasetSpec::Ratings(RatingsSource::MovielensSmall));
+        }
+        if s == "movielens-100k" {
+            return Ok(DatasetSpec::Ratings(RatingsSource::Movielens100k));
+        }
+        if let Some(path) = s.strip_prefix("ratings:") {
+            if path.is_empty() {
+                return Err(DataError::Invalid(
+                    "`ratings:` needs a path, e.g. ratings:ratings.csv".into(),
+                ));
+            }
+            return Ok(DatasetSpec::Ratings(RatingsSource::Csv(PathBuf::from(
+                path,
+            ))));
+        }
         if s == "cats-vs-dogs" {
             return Ok(DatasetSpec::CatsVsDogs);
         }
@@ -84,7 +106,7 @@ impl FromStr for DatasetSpec {
         }
         DatasetName::from_str(s).map(DatasetSpec::Idx).map_err(|_| {
             DataError::Invalid(format!(
-                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris, iris:PATH, line, csv:PATH, circle, xor, gauss, spiral"
+                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris, iris:PATH, line, csv:PATH, movielens-small, movielens-100k, ratings:PATH, circle, xor, gauss, spiral"
             ))
         })
     }
@@ -101,6 +123,12 @@ impl fmt::Display for DatasetSpec {
             DatasetSpec::Folder(path) => write!(f, "folder:{}", path.display()),
             DatasetSpec::Csv(path) => write!(f, "csv:{}", path.display()),
             DatasetSpec::Playground(problem) => write!(f, "{problem}"),
+            DatasetSpec::Ratings(RatingsSource::Csv(path)) => {
+                write!(f, "ratings:{}", path.display())
+            }
+            DatasetSpec::Ratings(source) => {
+                f.write_str(source.movielens_name().unwrap_or("ratings"))
+            }
         }
     }
 }
@@ -140,12 +168,16 @@ pub struct LoadOptions {
     pub points: usize,
     /// Noise of a Playground problem, in `[0, 0.5]` (the Playground's 0 to 50%).
     pub noise: f64,
+    /// How a ratings dataset is read and split (its test share is `test_split`, its seed
+    /// `seed`).
+    pub ratings: RatingsOptions,
 }
 
 impl LoadOptions {
     /// Options for `data_dir` with the command line's defaults: downloads allowed (with the
     /// built-in mirrors), no target column, a 20% test split for tables, seed 42,
-    /// classification, 128x128 images, 500 Playground points without noise.
+    /// classification, 128x128 images, 500 Playground points without noise, ratings read with
+    /// the default columns (`user`, `item`, `rating`, `timestamp`) and split at random.
     pub fn new(data_dir: DataDir) -> Self {
         Self {
             data_dir,
@@ -157,6 +189,7 @@ impl LoadOptions {
             image_size: defaults::IMAGE_SIZE,
             points: defaults::POINTS,
             noise: defaults::NOISE,
+            ratings: RatingsOptions::default(),
         }
     }
 }
@@ -179,9 +212,14 @@ impl DatasetSpec {
         matches!(self, DatasetSpec::CatsVsDogs | DatasetSpec::Folder(_))
     }
 
-    /// A short name for artifact folders (`mnist`, `iris`, `houses`, `spiral`).
+    /// A short name for artifact folders (`mnist`, `iris`, `houses`, `spiral`,
+    /// `movielens-small`, the stem of a ratings file).
     pub fn short_name(&self) -> String {
         match self {
+            DatasetSpec::Ratings(RatingsSource::Csv(path)) => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "ratings".into()),
             DatasetSpec::Folder(path) | DatasetSpec::Csv(path) => path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -191,9 +229,14 @@ impl DatasetSpec {
         }
     }
 
-    /// Loads the train and test splits.
+    /// Loads the train and test splits of an image set or a table; a ratings dataset is an
+    /// error (it is loaded by [`DatasetSpec::load_ratings`]).
     pub fn load(&self, options: &LoadOptions) -> Result<ImageSplits> {
         match self {
+            DatasetSpec::Ratings(_) => Err(DataError::Invalid(format!(
+                "{self} is a ratings dataset, for the recommender models \
+                 (user-knn, item-knn, matrix-factorization)"
+            ))),
             DatasetSpec::Idx(name) => {
                 load_image_dataset(*name, &options.data_dir, &options.download)
             }

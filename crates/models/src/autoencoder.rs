@@ -71,6 +71,7 @@ pub const AUTOENCODER_RECIPE: Recipe = Recipe {
     hidden: &[],
     activation: ActivationKind::Relu,
     reconstructs: true,
+    ..Recipe::STANDARD
 };
 
 impl ArchitectureConfig for AutoencoderConfig {

@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod registry;
+pub mod collab;
 pub mod error;
 pub mod init;
 pub mod options;
@@ -15,7 +16,8 @@ pub mod summary;
 
 pub use error::ModelError;
 pub use options::{
-    ActivationKind, DEFAULT_CODE, InputSpec, LrSchedule, ModelOptions, PretrainedInput, Recipe,
+    ActivationKind, DEFAULT_CODE, DEFAULT_FACTORS, DEFAULT_MIN_OVERLAP, DEFAULT_NEIGHBOURS,
+    InputSpec, LrSchedule, ModelOptions, PretrainedInput, RatingsShape, Recipe, Similarity,
 };
 pub use registry::{ModelEntry, find as registry_find};
 pub use summary::{LayerRow, Summary};
@@ -33,4 +35,10 @@ architectures! {
     autoencoder::Autoencoder(autoencoder::AutoencoderConfig) = "autoencoder": "dense autoencoder (flatten, dense down to --code 32, dense back up; reconstructs its input)",
     /// A convolutional autoencoder: two stride-2 convolutions, a dense code, two transposed ones.
     conv_autoencoder::ConvAutoencoder(conv_autoencoder::ConvAutoencoderConfig) = "conv-autoencoder": "convolutional autoencoder (conv 3x3/2 16-32, dense --code, transposed convs back; reconstructs its input)",
+    /// User-based collaborative filtering: the course's recommender.
+    user_knn::UserKnn(user_knn::UserKnnConfig) = "user-knn": "user-based collaborative filtering (--k most similar users by --similarity; nothing trained; recommends)",
+    /// Item-based collaborative filtering.
+    item_knn::ItemKnn(item_knn::ItemKnnConfig) = "item-knn": "item-based collaborative filtering (--k most similar items by --similarity; nothing trained; recommends)",
+    /// Matrix factorisation: user and item factors and biases (fastai's collab_learner).
+    matrix_factorization::MatrixFactorization(matrix_factorization::MatrixFactorizationConfig) = "matrix-factorization": "matrix factorisation (--factors 50 per user and item, biases, squashed to the rating scale; recommends)",
 }

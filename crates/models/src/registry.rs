@@ -8,6 +8,7 @@ use std::path::Path;
 
 use burn::prelude::Tensor;
 
+use crate::collab::SharedInteractions;
 use crate::options::{InputSpec, ModelOptions, PretrainedInput, Recipe};
 
 /// One registered architecture.
@@ -45,6 +46,35 @@ pub trait Architecture {
     /// For an autoencoder: the code `[batch, code]` it compresses `images` to. `None` (the
     /// default) for networks without one.
     fn code(&self, _images: Tensor<4>) -> Option<Tensor<2>> {
+        None
+    }
+
+    /// For a recommender: the training ratings it answers from (a neighbourhood model) or
+    /// around (what a user has already rated, the baseline for users and items it has never
+    /// seen). `None` (the default) for other networks, and for a recommender not given them.
+    fn interactions(&self) -> Option<&SharedInteractions> {
+        None
+    }
+
+    /// For a recommender: the same network holding `interactions` (see
+    /// [`interactions`](Architecture::interactions)). The default changes nothing.
+    fn with_interactions(self, _interactions: SharedInteractions) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
+
+    /// For a recommender: the `n` items most similar to `item` with their similarities, most
+    /// similar first. `None` (the default) for other networks.
+    fn similar_items(&self, _item: u32, _n: usize) -> Option<Vec<(u32, f32)>> {
+        None
+    }
+
+    /// For a network whose parameters are looked up per example (embeddings): the mean over
+    /// the batch of the squared norms of the rows `inputs` use, which `--l2` weighs in place
+    /// of the sum of squares of every weight. `None` (the default) for other networks.
+    fn example_penalty(&self, _inputs: Tensor<4>) -> Option<Tensor<1>> {
         None
     }
 
@@ -138,6 +168,26 @@ macro_rules! architectures {
             /// An autoencoder's code for `images` (see [`Architecture::code`]).
             pub fn code(&self, images: burn::prelude::Tensor<4>) -> Option<burn::prelude::Tensor<2>> {
                 match self { $( Network::$model(m) => Architecture::code(m, images), )* }
+            }
+
+            /// A recommender's training ratings (see [`Architecture::interactions`]).
+            pub fn interactions(&self) -> Option<&crate::collab::SharedInteractions> {
+                match self { $( Network::$model(m) => Architecture::interactions(m), )* }
+            }
+
+            /// The same recommender holding `interactions` (see [`Architecture::with_interactions`]).
+            pub fn with_interactions(self, interactions: crate::collab::SharedInteractions) -> Self {
+                match self { $( Network::$model(m) => Network::$model(Architecture::with_interactions(m, interactions)), )* }
+            }
+
+            /// A recommender's items most similar to `item` (see [`Architecture::similar_items`]).
+            pub fn similar_items(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
+                match self { $( Network::$model(m) => Architecture::similar_items(m, item, n), )* }
+            }
+
+            /// The per-example penalty `--l2` weighs (see [`Architecture::example_penalty`]).
+            pub fn example_penalty(&self, inputs: burn::prelude::Tensor<4>) -> Option<burn::prelude::Tensor<1>> {
+                match self { $( Network::$model(m) => Architecture::example_penalty(m, inputs), )* }
             }
 
             /// Fills in pretrained weights from a PyTorch file (see [`Architecture::load_pytorch`]).

@@ -200,6 +200,55 @@ pub struct TrainingConfig {
     /// Backbone blocks (counted from the last) that fine-tuning trains.
     #[config(default = "crate::settings::defaults::UNFREEZE")]
     pub unfreeze: usize,
+    /// How a ratings dataset is read and split.
+    #[config(default = "RatingsConfig::default()")]
+    pub ratings: RatingsConfig,
+}
+
+/// How a ratings dataset is read and split: `--split` and, for `ratings:PATH`, the column
+/// names, the items file and the rating scale (`None`: the defaults of [`data::RatingColumns`]
+/// and the observed scale).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct RatingsConfig {
+    /// Which ratings are held out.
+    #[serde(default)]
+    pub split: data::RatingsSplit,
+    /// The user column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_column: Option<String>,
+    /// The item column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_column: Option<String>,
+    /// The rating column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_column: Option<String>,
+    /// The time column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_column: Option<String>,
+    /// A file of item titles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<std::path::PathBuf>,
+    /// The rating scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<data::RatingScale>,
+}
+
+impl RatingsConfig {
+    /// The data crate's loading options.
+    pub fn load_options(&self) -> data::RatingsOptions {
+        let defaults = data::RatingColumns::default();
+        data::RatingsOptions {
+            columns: data::RatingColumns {
+                user: self.user_column.clone().unwrap_or(defaults.user),
+                item: self.item_column.clone().unwrap_or(defaults.item),
+                rating: self.rating_column.clone().unwrap_or(defaults.rating),
+                time: self.time_column.clone().or(defaults.time),
+            },
+            items: self.items.clone(),
+            scale: self.scale,
+            split: self.split,
+        }
+    }
 }
 
 /// Where a run's starting weights come from.
@@ -245,7 +294,28 @@ impl TrainingConfig {
             height: set.height,
             width: set.width,
             num_classes: set.num_classes(),
+            ratings: None,
         };
+        Self::for_input(
+            model,
+            options,
+            dataset,
+            input,
+            set.class_names.clone(),
+            optimizer,
+        )
+    }
+
+    /// A config for training the registered architecture `model` on inputs of shape `input`,
+    /// with the other settings at their defaults.
+    pub fn for_input(
+        model: &str,
+        options: ModelOptions,
+        dataset: &str,
+        input: InputSpec,
+        class_names: Vec<String>,
+        optimizer: OptimizerSettings,
+    ) -> Result<Self, TrainError> {
         let entry = models::registry_find(model)?;
         let model = (entry.config)(&options, &input)?;
         Ok(TrainingConfig::new(
@@ -253,7 +323,7 @@ impl TrainingConfig {
             options,
             dataset.to_string(),
             input,
-            set.class_names.clone(),
+            class_names,
             optimizer,
         ))
     }
@@ -408,6 +478,7 @@ mod tests {
             height: 1,
             width: 1,
             num_classes: 3,
+            ratings: None,
         };
         let options = ModelOptions {
             hidden: vec![10],

@@ -17,7 +17,7 @@ pub use crate::plan::{FitOptions, TrainingData};
 use crate::regularization::Penalty;
 use crate::report::{Regularization, Report, Transfer};
 use crate::resume::resume_point;
-use crate::run::{clear_stale_logs, files, save_network};
+use crate::run::{clear_stale_logs, files, save_network, save_ratings};
 use crate::task::{self, DataShape, Examples, Task};
 use crate::transfer::{FeatureCache, fine_tune};
 
@@ -89,6 +89,7 @@ pub fn fit_task(
     if let Some(init) = &config.init_from {
         network = init.apply(network, config)?;
     }
+    let network = task.prepare(network, data)?;
     let params = network.num_params();
     let head_params = trainable_params(&network);
 
@@ -139,6 +140,8 @@ pub fn fit_task(
         interrupted,
         train_seconds,
     } = trained;
+    // Restoring the best epoch's weights builds a fresh network: it gets its data back.
+    let network = task.prepare(network, data)?;
     let epochs_run = history.len();
     let transfer = network.backbone_params().map(|_| Transfer {
         cached_images: cache.as_ref().map_or(0, |c| c.images),
@@ -166,11 +169,12 @@ pub fn fit_task(
         device,
     )?;
     let penalty = Penalty::of(config);
-    let regularization = (!penalty.is_none()).then(|| Regularization {
-        l1: penalty.l1,
-        l2: penalty.l2,
-        penalty: penalty.value(&network),
-    });
+    let regularization =
+        (!penalty.is_none() && task.penalizes_all_weights()).then(|| Regularization {
+            l1: penalty.l1,
+            l2: penalty.l2,
+            penalty: penalty.value(&network),
+        });
 
     let report = Report {
         model: config.model.name().to_string(),
@@ -200,6 +204,9 @@ pub fn fit_task(
         regularization,
     };
     save_network(&network, &dir.join(files::MODEL))?;
+    if let Some(ratings) = &data.ratings {
+        save_ratings(dir, ratings)?;
+    }
     config.save_atomic(&dir.join(files::CONFIG))?;
     report.save(&dir.join(files::REPORT))?;
     // The summary shows which layers this run trained (fine-tuning's last blocks included).

@@ -9,7 +9,7 @@ use models::Network;
 
 use crate::config::TrainingConfig;
 use crate::error::TrainError;
-use crate::run::{files, load_network};
+use crate::run::{files, load_network, load_ratings};
 use crate::task::{self, Task};
 
 /// A trained run, loaded once for inference: its config (architecture, classes,
@@ -21,8 +21,10 @@ pub struct LoadedRun {
     pub config: TrainingConfig,
     /// Its task.
     pub task: &'static dyn Task,
-    /// The best epoch's network.
+    /// The best epoch's network (a recommender's holding its training ratings).
     pub network: Network,
+    /// A recommender's users and items (ids, titles, scale); `None` for other runs.
+    pub catalog: Option<data::Catalog>,
 }
 
 impl std::fmt::Debug for LoadedRun {
@@ -44,12 +46,26 @@ impl LoadedRun {
         let config = TrainingConfig::load_file(&config_path)?;
         let task = task::find(&config.task)
             .map_err(|e| TrainError::Config(format!("{}: {e}", config_path.display())))?;
-        let network = load_network(&config, &dir.join(files::MODEL), device)?;
+        let mut network = load_network(&config, &dir.join(files::MODEL), device)?;
+        let mut catalog = None;
+        if let Some((c, train)) = load_ratings(dir)? {
+            network =
+                network.with_interactions(crate::task::recommendation::interactions(&c, &train)?);
+            catalog = Some(c);
+        } else if config.input.ratings.is_some() {
+            return Err(TrainError::Config(format!(
+                "{}: a recommender's run needs its {} and {}",
+                dir.display(),
+                files::CATALOG,
+                files::RATINGS
+            )));
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
             task,
             network,
+            catalog,
         })
     }
 

@@ -4,13 +4,16 @@
 //! MNIST if it is missing. `--help` lists every flag.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use burn::module::Module;
 use burn::train::Interrupter;
 use clap::Parser;
 use data::{DataDir, DatasetSpec, DownloadOptions};
 use train::run::files;
 use train::settings::{Flags, Settings};
+use train::task::recommendation::{rating_splits, ratings_shape};
 use train::{
     BackendKind, FitOptions, InitFrom, ProgressMode, TrainingConfig, TrainingData, fit_task,
 };
@@ -145,16 +148,29 @@ fn run(args: Args) -> Result<()> {
         }
         _ => println!("Loading {dataset}"),
     }
-    let splits = dataset.load(&settings.load_options(data_dir, download))?;
+    let load_options = settings.load_options(data_dir, download);
+    let (splits, ratings) = if dataset.is_ratings() {
+        let ratings = dataset.load_ratings(&load_options)?;
+        describe_ratings(&ratings);
+        (rating_splits(&ratings), Some(Arc::new(ratings)))
+    } else {
+        (dataset.load(&load_options)?, None)
+    };
     for skip in &splits.skipped {
         eprintln!("skipped {}: {}", skip.path.display(), skip.reason);
     }
     settings.follow_data(splits.train.is_regression());
-    let config = settings.config_for(&splits.train)?;
+    let shape = ratings
+        .as_ref()
+        .map(|r| ratings_shape(&r.catalog, &r.train));
+    let config = settings.config_for_ratings(&splits.train, shape)?;
     config.validate()?;
 
     let device = args.backend.device()?;
-    let data = TrainingData::new(splits, config.val_split, config.seed)?;
+    let mut data = TrainingData::new(splits, config.val_split, config.seed)?;
+    if let Some(ratings) = ratings {
+        data = data.with_ratings(ratings);
+    }
     // Inputs are standardised per channel with statistics of the training part only; the
     // statistics go into config.json so evaluation and prediction reuse them.
     let config = match entry.pretrained {
@@ -182,31 +198,41 @@ fn run(args: Args) -> Result<()> {
     }
 
     print!("{}", config.model.init(&device).summary());
-    println!(
-        "Training on {} ({} train, {}, {} test examples), {}, {} epochs, batch {}, {:?} lr {} ({}){}",
-        args.backend,
-        sizes.train,
-        if sizes.valid > 0 {
-            format!("{} validation", sizes.valid)
-        } else {
-            "validation on the training examples".to_string()
-        },
-        sizes.test,
-        settings.task.name(),
-        config.epochs,
-        config.batch_size,
-        config.optimizer.kind,
-        config.optimizer.lr,
-        config.optimizer.schedule.unwrap_or_default(),
-        if config.patience > 0 {
-            format!(
-                ", early stopping after {} epochs without improvement",
-                config.patience
-            )
-        } else {
-            String::new()
-        }
-    );
+    if config.model.init(&device).num_params() == 0 {
+        println!(
+            "Indexing the {} training ratings on {} ({} test ratings held out), {}",
+            sizes.train + sizes.valid,
+            args.backend,
+            sizes.test,
+            settings.task.name()
+        );
+    } else {
+        println!(
+            "Training on {} ({} train, {}, {} test examples), {}, {} epochs, batch {}, {:?} lr {} ({}){}",
+            args.backend,
+            sizes.train,
+            if sizes.valid > 0 {
+                format!("{} validation", sizes.valid)
+            } else {
+                "validation on the training examples".to_string()
+            },
+            sizes.test,
+            settings.task.name(),
+            config.epochs,
+            config.batch_size,
+            config.optimizer.kind,
+            config.optimizer.lr,
+            config.optimizer.schedule.unwrap_or_default(),
+            if config.patience > 0 {
+                format!(
+                    ", early stopping after {} epochs without improvement",
+                    config.patience
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     let outcome = fit_task(
         settings.task,
         &config,
@@ -221,6 +247,17 @@ fn run(args: Args) -> Result<()> {
     )
     .with_context(|| format!("training run in {}", artifact_dir.display()))?;
     let r = &outcome.report;
+    if outcome.network.num_params() == 0 {
+        // A neighbourhood recommender: nothing trains.
+        println!(
+            "Done: `{}` answers from its {} training ratings. Test: {}",
+            r.model,
+            sizes.train + sizes.valid,
+            settings.task.headline(&r.test)
+        );
+        println!("Artifacts in {}", artifact_dir.display());
+        return Ok(());
+    }
     if r.epochs_run == 0 {
         bail!("no epoch finished");
     }
@@ -274,4 +311,32 @@ fn run(args: Args) -> Result<()> {
     }
     println!("Artifacts in {}", artifact_dir.display());
     Ok(())
+}
+
+/// Says what a ratings dataset holds and how it was split.
+fn describe_ratings(ratings: &data::RatingsData) {
+    let c = &ratings.catalog;
+    println!(
+        "{} ratings of {} items by {} users, scale {} to {}; {} for training, {} held out",
+        ratings.train.len() + ratings.test.len(),
+        c.items.len(),
+        c.users.len(),
+        c.scale.min,
+        c.scale.max,
+        ratings.train.len(),
+        ratings.test.len()
+    );
+    if ratings.duplicates > 0 {
+        eprintln!(
+            "warning: {} ratings rated an item its user had already rated: the later rating of each pair was kept",
+            ratings.duplicates
+        );
+    }
+    let cold = ratings.cold;
+    if cold.ratings > 0 {
+        println!(
+            "{} held-out ratings are of {} users and {} items with no training rating: the baseline answers them",
+            cold.ratings, cold.users, cold.items
+        );
+    }
 }

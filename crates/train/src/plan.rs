@@ -22,6 +22,9 @@ pub struct TrainingData {
     pub test: Arc<ImageSet>,
     /// Files left out because they could not be decoded.
     pub skipped_files: usize,
+    /// For ratings: the catalog of users and items and the training ratings (the examples of
+    /// `train` are their (user, item) ids). `None` for images and tables.
+    pub ratings: Option<Arc<data::RatingsData>>,
 }
 
 impl TrainingData {
@@ -41,6 +44,7 @@ impl TrainingData {
             split,
             test: Arc::new(splits.test),
             skipped_files: splits.skipped.len(),
+            ratings: None,
         })
     }
 
@@ -53,6 +57,12 @@ impl TrainingData {
         } else {
             &self.split.valid
         }
+    }
+
+    /// The same data, from ratings (see [`rating_splits`](crate::task::recommendation::rating_splits)).
+    pub fn with_ratings(mut self, ratings: Arc<data::RatingsData>) -> Self {
+        self.ratings = Some(ratings);
+        self
     }
 
     /// Sizes of the three parts.

@@ -63,6 +63,25 @@ pub struct SplitMetrics {
     /// Binary cross-entropy per value (reconstruction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bce: Option<f64>,
+    /// Root mean squared error of predicted ratings (recommendation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rmse: Option<f64>,
+    /// Precision@10 (recommendation; see the task for the definition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision_at_10: Option<f64>,
+    /// Recall@10 (recommendation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall_at_10: Option<f64>,
+    /// Share of the ratings the model answered itself rather than the baseline
+    /// (recommendation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<f64>,
+    /// RMSE of the baseline, the mean rating plus user and item biases (recommendation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_rmse: Option<f64>,
+    /// MAE of the baseline (recommendation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_mae: Option<f64>,
 }
 
 /// The content of `report.json`.

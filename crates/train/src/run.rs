@@ -28,6 +28,30 @@ pub mod files {
     /// The config of the run in progress, beside its checkpoints (`config.json` is written
     /// only when the run ends, so that until then it and `model.bpk` are the previous run's).
     pub const RUN_CONFIG: &str = "checkpoint/config.json";
+    /// A recommender's users and items: their ids, the item titles, the rating scale.
+    pub const CATALOG: &str = "catalog.json";
+    /// A recommender's training ratings (what it answers from and what a user has seen).
+    pub const RATINGS: &str = "ratings.csv";
+}
+
+/// Writes a recommender run's catalog and training ratings into `dir`.
+pub fn save_ratings(dir: &Path, ratings: &data::RatingsData) -> Result<(), TrainError> {
+    ratings.catalog.save(&dir.join(files::CATALOG))?;
+    ratings
+        .train
+        .save_csv(&dir.join(files::RATINGS), &ratings.catalog)?;
+    Ok(())
+}
+
+/// A recommender run's catalog and training ratings, if `dir` holds them.
+pub fn load_ratings(dir: &Path) -> Result<Option<(data::Catalog, data::Ratings)>, TrainError> {
+    let catalog = dir.join(files::CATALOG);
+    if !catalog.is_file() {
+        return Ok(None);
+    }
+    let catalog = data::Catalog::load(&catalog)?;
+    let ratings = data::Ratings::load_csv(&dir.join(files::RATINGS), &catalog)?;
+    Ok(Some((catalog, ratings)))
 }
 
 /// Loads weights from `path` into a fresh network of `config`'s architecture.

@@ -19,6 +19,8 @@ pub mod defaults {
 
     /// The architecture `--model` names by default.
     pub const MODEL: &str = "mlp";
+    /// The architecture `--model` names by default for a ratings dataset.
+    pub const RECOMMENDER: &str = "matrix-factorization";
     /// The dataset `--dataset` names by default.
     pub const DATASET: &str = "mnist";
     /// Fraction of the training split held out for validation.
@@ -95,15 +97,17 @@ fn parse_task(s: &str) -> Result<String, String> {
 /// the saved config, the architecture's recipe or [`defaults`].
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Flags {
-    /// Architecture (see the list below) [default: mlp]
+    /// Architecture (see the list below) [default: mlp; matrix-factorization for ratings]
     #[arg(long)]
     pub model: Option<String>,
     /// Dataset: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris (embedded), line,
-    /// csv:PATH, or a 2-D problem: circle, xor, gauss, spiral [default: mnist]
+    /// csv:PATH, a 2-D problem (circle, xor, gauss, spiral), or ratings: movielens-small,
+    /// movielens-100k, ratings:PATH [default: mnist]
     #[arg(long)]
     pub dataset: Option<String>,
-    /// What the network learns: classification, regression, reconstruct [default: the data's
-    /// (a numeric CSV target: regression), reconstruct for autoencoders]
+    /// What the network learns: classification, regression, reconstruct, recommend [default:
+    /// the data's (a numeric CSV target: regression), reconstruct for autoencoders, recommend
+    /// for recommenders]
     #[arg(long, value_parser = parse_task)]
     pub task: Option<String>,
     /// The column a CSV table's model predicts (its distinct values are the classes)
@@ -212,6 +216,62 @@ pub struct Flags {
     /// Start from the weights of an earlier run of the same architecture (its model.bpk)
     #[arg(long, value_name = "DIR")]
     pub init_from: Option<PathBuf>,
+    /// Ratings held out for testing (--test-split of them): random, or per-user (each
+    /// user's latest, by time) [default: random]
+    #[arg(long)]
+    pub split: Option<data::RatingsSplit>,
+    /// The user column of a ratings:PATH file [default: user]
+    #[arg(long, value_name = "COLUMN")]
+    pub user_col: Option<String>,
+    /// The item column of a ratings:PATH file [default: item]
+    #[arg(long, value_name = "COLUMN")]
+    pub item_col: Option<String>,
+    /// The rating column of a ratings:PATH file [default: rating]
+    #[arg(long, value_name = "COLUMN")]
+    pub rating_col: Option<String>,
+    /// The time column of a ratings:PATH file [default: timestamp, if there is one]
+    #[arg(long, value_name = "COLUMN")]
+    pub time_col: Option<String>,
+    /// Item titles for a ratings:PATH file: a CSV of the item column and `title`
+    #[arg(long, value_name = "PATH")]
+    pub items: Option<PathBuf>,
+    /// The rating scale of a ratings:PATH file, e.g. 1,5 (a rating outside it is an error)
+    /// [default: the lowest and highest rating in the file]
+    #[arg(long, value_name = "MIN,MAX", value_parser = parse_scale)]
+    pub rating_scale: Option<data::RatingScale>,
+    /// Latent factors per user and item of matrix-factorization [default: 50]
+    #[arg(long)]
+    pub factors: Option<usize>,
+    /// Neighbours user-knn and item-knn weigh [default: 40]
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// How user-knn and item-knn compare users or items [default: pearson]
+    #[arg(long, value_enum)]
+    pub similarity: Option<models::Similarity>,
+    /// Fewest co-rated items (users) for user-knn (item-knn) to call two users (items)
+    /// similar [default: 5]
+    #[arg(long, value_name = "N")]
+    pub min_overlap: Option<usize>,
+}
+
+fn parse_scale(s: &str) -> Result<data::RatingScale, String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [min, max] = parts[..] else {
+        return Err(format!("`{s}` is not MIN,MAX (e.g. 1,5)"));
+    };
+    let number = |v: &str| {
+        v.parse::<f32>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("`{v}` is not a number"))
+    };
+    let (min, max) = (number(min)?, number(max)?);
+    if min >= max {
+        return Err(format!(
+            "the scale {min},{max} is empty: give MIN,MAX with MIN < MAX"
+        ));
+    }
+    Ok(data::RatingScale { min, max })
 }
 
 /// A run's settings, resolved: everything [`TrainingConfig`] holds except what the data
@@ -271,6 +331,8 @@ pub struct Settings {
     pub loss: ReconstructionLoss,
     /// Whether a flag or the saved config named the task (else it follows the data).
     pub task_given: bool,
+    /// How a ratings dataset is read and split.
+    pub ratings: crate::config::RatingsConfig,
 }
 
 impl Settings {
@@ -291,7 +353,12 @@ impl Settings {
         let model = pick(
             &flags.model,
             saved.map(|c| c.model.name().to_string()),
-            defaults::MODEL.to_string(),
+            if dataset.is_ratings() {
+                defaults::RECOMMENDER
+            } else {
+                defaults::MODEL
+            }
+            .to_string(),
         );
         let entry = models::registry_find(&model)?;
         let recipe = dataset_recipe(&dataset).unwrap_or(entry.recipe);
@@ -299,6 +366,7 @@ impl Settings {
             (Some(name), _) => name.clone(),
             (None, Some(c)) => c.task.clone(),
             (None, None) if recipe.reconstructs => task::Reconstruction.name().to_string(),
+            (None, None) if recipe.recommends => task::Recommendation.name().to_string(),
             // Classes, unless the data turns out to have values (see `follow_data`).
             (None, None) => task::DEFAULT.to_string(),
         };
@@ -332,6 +400,57 @@ impl Settings {
                 saved_options.map(|o| o.code),
                 models::DEFAULT_CODE,
             ),
+            factors: pick(
+                &flags.factors,
+                saved_options.map(|o| o.factors),
+                models::DEFAULT_FACTORS,
+            ),
+            neighbours: pick(
+                &flags.k,
+                saved_options.map(|o| o.neighbours),
+                models::DEFAULT_NEIGHBOURS,
+            ),
+            similarity: pick(
+                &flags.similarity,
+                saved_options.map(|o| o.similarity),
+                models::Similarity::default(),
+            ),
+            min_overlap: pick(
+                &flags.min_overlap,
+                saved_options.map(|o| o.min_overlap),
+                models::DEFAULT_MIN_OVERLAP,
+            ),
+        };
+        let saved_ratings = saved.map(|c| &c.ratings);
+        let ratings = crate::config::RatingsConfig {
+            split: pick(
+                &flags.split,
+                saved_ratings.map(|r| r.split),
+                data::RatingsSplit::default(),
+            ),
+            user_column: flags
+                .user_col
+                .clone()
+                .or_else(|| saved_ratings.and_then(|r| r.user_column.clone())),
+            item_column: flags
+                .item_col
+                .clone()
+                .or_else(|| saved_ratings.and_then(|r| r.item_column.clone())),
+            rating_column: flags
+                .rating_col
+                .clone()
+                .or_else(|| saved_ratings.and_then(|r| r.rating_column.clone())),
+            time_column: flags
+                .time_col
+                .clone()
+                .or_else(|| saved_ratings.and_then(|r| r.time_column.clone())),
+            items: flags
+                .items
+                .clone()
+                .or_else(|| saved_ratings.and_then(|r| r.items.clone())),
+            scale: flags
+                .rating_scale
+                .or_else(|| saved_ratings.and_then(|r| r.scale)),
         };
         let saved_optimizer = saved.map(|c| &c.optimizer);
         let is_line = dataset == DatasetSpec::Line;
@@ -416,7 +535,7 @@ impl Settings {
                 task.standardizes_inputs(),
             ),
             l1: pick(&flags.l1, saved.map(|c| c.l1), 0.0),
-            l2: pick(&flags.l2, saved.map(|c| c.l2), 0.0),
+            l2: pick(&flags.l2, saved.map(|c| c.l2), recipe.l2),
             input_noise: pick(&flags.input_noise, saved.map(|c| c.input_noise), 0.0),
             loss: pick(
                 &flags.loss,
@@ -424,6 +543,7 @@ impl Settings {
                 ReconstructionLoss::default(),
             ),
             task_given: flags.task.is_some() || saved.is_some(),
+            ratings,
             dataset,
         })
     }
@@ -431,7 +551,11 @@ impl Settings {
     /// Lets a task nobody named follow the data: examples with target values (`--dataset
     /// line`) are learned by regression.
     pub fn follow_data(&mut self, has_values: bool) {
-        if !self.task_given && has_values && !self.entry.recipe.reconstructs {
+        if !self.task_given
+            && has_values
+            && !self.entry.recipe.reconstructs
+            && !self.entry.recipe.recommends
+        {
             self.task = &task::Regression;
         }
     }
@@ -452,6 +576,7 @@ impl Settings {
             image_size: self.image_size,
             points: self.points,
             noise: self.noise,
+            ratings: self.ratings.load_options(),
         }
     }
 
@@ -459,11 +584,29 @@ impl Settings {
     /// the model's input and output); normalisation is set afterwards
     /// ([`TrainingConfig::standardized_on`], [`TrainingConfig::normalized_as`]).
     pub fn config_for(&self, train: &data::ImageSet) -> Result<TrainingConfig, TrainError> {
-        Ok(TrainingConfig::for_data(
+        self.config_for_ratings(train, None)
+    }
+
+    /// [`config_for`](Settings::config_for) for data that may be ratings (`ratings`: their
+    /// users, items and scale).
+    pub fn config_for_ratings(
+        &self,
+        train: &data::ImageSet,
+        ratings: Option<models::RatingsShape>,
+    ) -> Result<TrainingConfig, TrainError> {
+        let input = models::InputSpec {
+            channels: train.channels,
+            height: train.height,
+            width: train.width,
+            num_classes: train.num_classes(),
+            ratings,
+        };
+        Ok(TrainingConfig::for_input(
             self.entry.name,
             self.options.clone(),
             &self.dataset.to_string(),
-            train,
+            input,
+            train.class_names.clone(),
             self.optimizer.clone(),
         )?
         .with_epochs(self.epochs)
@@ -485,7 +628,8 @@ impl Settings {
         .with_l1(self.l1)
         .with_l2(self.l2)
         .with_input_noise(self.input_noise)
-        .with_loss(self.loss))
+        .with_loss(self.loss)
+        .with_ratings(self.ratings.clone()))
     }
 }
 
@@ -506,9 +650,11 @@ pub fn models_help() -> String {
             r.patience,
             r.dropout,
             if r.reconstructs {
-                ", task reconstruct"
+                ", task reconstruct".to_string()
+            } else if r.recommends {
+                format!(", l2 {}, task recommend", r.l2)
             } else {
-                ""
+                String::new()
             }
         ));
     }

@@ -107,6 +107,7 @@ impl FeatureCache {
                 split: data.split.clone(),
                 test: Arc::new(test),
                 skipped_files: data.skipped_files,
+                ratings: data.ratings.clone(),
             },
             images: total,
             seconds,

@@ -18,18 +18,26 @@ use crate::config::TrainingConfig;
 use crate::error::TrainError;
 use crate::learner::{Learned, Stage};
 use crate::metrics::ClassificationMetrics;
+use crate::plan::TrainingData;
 use crate::report::SplitMetrics;
 
 pub mod classification;
+pub mod recommendation;
 pub mod reconstruction;
 pub mod regression;
 
 pub use classification::{Classification, Classifier, ScoredClass};
+pub use recommendation::{Recommendation, Recommender};
 pub use reconstruction::{Reconstruction, ReconstructionLoss, Reconstructor};
 pub use regression::{Regression, Regressor};
 
 /// Every registered task: `--task NAME` and a run's `config.json` name one of these.
-pub const REGISTRY: &[&dyn Task] = &[&Classification, &Regression, &Reconstruction];
+pub const REGISTRY: &[&dyn Task] = &[
+    &Classification,
+    &Regression,
+    &Reconstruction,
+    &Recommendation,
+];
 
 /// The name of the task a run has when nothing says otherwise.
 pub const DEFAULT: &str = crate::config::DEFAULT_TASK;
@@ -148,6 +156,13 @@ pub trait Task: Send + Sync + std::fmt::Debug {
     /// Checks that the architecture `model` can learn this task: by default one that predicts
     /// (an autoencoder's outputs are pixels, not classes or values).
     fn check_model(&self, model: &models::ModelEntry) -> Result<(), TrainError> {
+        if model.recipe.recommends {
+            return Err(TrainError::Config(format!(
+                "`{}` recommends: train it with --task recommend on ratings, not --task {}",
+                model.name,
+                self.name()
+            )));
+        }
         if model.recipe.reconstructs {
             Err(TrainError::Config(format!(
                 "`{}` reconstructs its input: train it with --task reconstruct, not --task {}",
@@ -165,6 +180,16 @@ pub trait Task: Send + Sync + std::fmt::Debug {
     /// Whether inputs are standardised by default (a reconstruction's targets are the
     /// inputs' own `[0, 1]` pixels, so it feeds them as they are).
     fn standardizes_inputs(&self) -> bool {
+        true
+    }
+    /// Gives a freshly built network what it needs of the data before it trains (a
+    /// recommender: the training ratings). By default nothing.
+    fn prepare(&self, network: Network, _data: &TrainingData) -> Result<Network, TrainError> {
+        Ok(network)
+    }
+    /// Whether `--l1`/`--l2` penalise the sums over all weights, as the report then shows
+    /// (a recommender weighs only the factors each example looks up, and says so itself).
+    fn penalizes_all_weights(&self) -> bool {
         true
     }
     /// Trains one stage of a run with burn-train's learner, the task's loss and metrics.

@@ -1,0 +1,84 @@
+//! Item-based collaborative filtering: a user's rating of an item is the item's mean rating
+//! plus the similarity-weighted deviations of the user's ratings of the `--k` items most
+//! similar to it (see [`Neighbourhood`]). Nothing is trained: the run keeps its training
+//! ratings and answers from them.
+
+use burn::module::Module;
+use burn::prelude::*;
+
+use crate::collab::{Neighbourhood, NeighbourModel, SharedInteractions, Side, Similarity, ratings_input};
+use crate::error::ModelError;
+use crate::options::{InputSpec, ModelOptions, Recipe};
+use crate::registry::{Architecture, ArchitectureConfig};
+use crate::summary::LayerRow;
+
+/// Configuration of an [`ItemKnn`].
+#[derive(Config, Debug)]
+pub struct ItemKnnConfig {
+    /// How items are compared.
+    pub similarity: Similarity,
+    /// Neighbours weighed.
+    pub k: usize,
+    /// Fewest co-rating users for a similarity other than 0.
+    pub min_overlap: usize,
+}
+
+/// Item-based k-nearest neighbours.
+#[derive(Module, Debug)]
+pub struct ItemKnn {
+    #[module(skip)]
+    model: NeighbourModel,
+}
+
+impl ItemKnnConfig {
+    /// The model, without training ratings yet.
+    pub fn init(&self, _device: &Device) -> ItemKnn {
+        ItemKnn {
+            model: NeighbourModel {
+                method: Neighbourhood {
+                    side: Side::Items,
+                    similarity: self.similarity,
+                    k: self.k,
+                    min_overlap: self.min_overlap,
+                },
+                interactions: None,
+            },
+        }
+    }
+}
+
+impl ArchitectureConfig for ItemKnnConfig {
+    fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError> {
+        ratings_input("item-knn", input)?;
+        Ok(ItemKnnConfig::new(
+            options.similarity,
+            options.neighbours,
+            options.min_overlap,
+        ))
+    }
+
+    const RECIPE: Recipe = Recipe::NEIGHBOURS;
+}
+
+impl Architecture for ItemKnn {
+    fn forward(&self, pairs: Tensor<4>) -> Tensor<2> {
+        self.model.forward(pairs)
+    }
+
+    fn layers(&self) -> Vec<LayerRow> {
+        self.model.layers("neighbours")
+    }
+
+    fn interactions(&self) -> Option<&SharedInteractions> {
+        self.model.interactions.as_ref()
+    }
+
+    fn with_interactions(mut self, interactions: SharedInteractions) -> Self {
+        self.model.interactions = Some(interactions);
+        self
+    }
+
+    fn similar_items(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
+        Some(self.model.method.most_similar(self.model.interactions.as_ref()?, item, n))
+    }
+}
