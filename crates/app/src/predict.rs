@@ -294,6 +294,27 @@ fn answer_images(
     })
 }
 
+/// A (user, item) row of ids as in the ratings file, as the indices of `catalog` (an id it
+/// lacks becomes one no model knows: the baseline answers).
+fn in_catalog(row: &[f32], catalog: &data::Catalog) -> Vec<f32> {
+    let id = |v: f32| {
+        if v.fract() == 0.0 {
+            format!("{}", v as i64)
+        } else {
+            v.to_string()
+        }
+    };
+    let unknown = u32::MAX as f32;
+    vec![
+        catalog
+            .user_index(&id(row[0]))
+            .map_or(unknown, |u| u as f32),
+        catalog
+            .item_index(&id(row[1]))
+            .map_or(unknown, |i| i as f32),
+    ]
+}
+
 /// The prediction for one table row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowPrediction {
@@ -347,7 +368,11 @@ pub fn predict_run_rows(
     let inputs: Vec<Input> = rows
         .iter()
         .map(|r| Input {
-            values: r.clone(),
+            values: match &run.catalog {
+                // A recommender's row is a user and an item, by their ids in the ratings file.
+                Some(catalog) => in_catalog(r, catalog),
+                None => r.clone(),
+            },
             source: None,
         })
         .collect();

@@ -45,7 +45,9 @@ pub fn write_report(
     evaluated: &dyn Evaluated,
 ) -> Result<Vec<&'static str>, TrainError> {
     let mut written = Vec::new();
-    if let Some(training) = header.training {
+    // A model that trains nothing (a neighbourhood recommender) has no curves to draw.
+    let trained = header.training.filter(|t| !t.history.is_empty());
+    if let Some(training) = trained {
         let curves =
             report::curves_png(&training.curves()).map_err(|e| TrainError::Io(e.to_string()))?;
         write_atomic(&dir.join(files::CURVES_PNG), &curves)?;
@@ -63,7 +65,17 @@ pub fn write_report(
     for (name, value) in evaluated.headline_rows() {
         let _ = writeln!(md, "| {name} | {value} |");
     }
-    if let Some(t) = header.training {
+    if let Some(t) = header.training.filter(|t| t.history.is_empty()) {
+        let _ = writeln!(
+            md,
+            "\n`{}` on `{}` trains nothing: it answers from its training data ({} examples, seed {}).",
+            t.model,
+            t.dataset,
+            t.examples.train + t.examples.valid,
+            t.seed
+        );
+    }
+    if let Some(t) = trained {
         let _ = writeln!(md, "\n{}", trained_line(t));
         let curves = if t.history.iter().any(|r| r.val_accuracy.is_some()) {
             "loss and accuracy per epoch"

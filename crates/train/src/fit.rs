@@ -192,7 +192,8 @@ pub fn fit_task(
             } else {
                 config.epochs
             }
-            && !interrupted,
+            && !interrupted
+            && epochs_run > 0,
         interrupted,
         examples: data.sizes(),
         skipped_files: data.skipped_files,

@@ -638,6 +638,18 @@ pub fn models_help() -> String {
     let mut s = String::from("Models, and the training defaults each brings:\n");
     for entry in models::REGISTRY {
         let r = entry.recipe;
+        if r == Recipe::NEIGHBOURS {
+            s.push_str(&format!(
+                "  {:<18} {}\n  {:<18} nothing to train: answers from the training ratings; --k {}, --similarity {}, --min-overlap {}\n",
+                entry.name,
+                entry.description,
+                "",
+                models::DEFAULT_NEIGHBOURS,
+                models::Similarity::default(),
+                models::DEFAULT_MIN_OVERLAP
+            ));
+            continue;
+        }
         s.push_str(&format!(
             "  {:<18} {}\n  {:<18} epochs {}, batch {}, lr {} ({}), patience {}, dropout {}{}\n",
             entry.name,
