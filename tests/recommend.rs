@@ -116,6 +116,91 @@ fn item_knn_is_user_knn_on_the_transposed_table() {
     }
 }
 
+/// The neighbourhood prediction written out plainly, one similarity at a time.
+fn by_hand(data: &Interactions, method: &Neighbourhood, user: u32, item: u32) -> Option<f32> {
+    let (a, candidates, ratings) = match method.side {
+        Side::Users => (user, data.raters_of(item).0, data.raters_of(item).1),
+        Side::Items => (item, data.rated_by(user).0, data.rated_by(user).1),
+    };
+    let mean = |side_row: u32| -> f32 {
+        let r = match method.side {
+            Side::Users => data.rated_by(side_row).1,
+            Side::Items => data.raters_of(side_row).1,
+        };
+        r.iter().sum::<f32>() / r.len() as f32
+    };
+    let mut scored: Vec<(f32, u32, f32)> = candidates
+        .iter()
+        .zip(ratings)
+        .filter(|(c, _)| **c != a)
+        .map(|(&c, &r)| {
+            let s = data.similarity(method.side, method.similarity, method.min_overlap, a, c);
+            (s, c, r)
+        })
+        .collect();
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    scored.truncate(method.k);
+    let (mut num, mut den) = (0f64, 0f64);
+    for (s, c, r) in scored {
+        if s > 0.0 {
+            num += f64::from(s) * f64::from(r - mean(c));
+            den += f64::from(s);
+        }
+    }
+    (den > 0.0).then(|| (mean(a) + (num / den) as f32).clamp(1.0, 5.0))
+}
+
+#[test]
+fn batched_predictions_equal_the_method_written_out() {
+    // 80 users x 60 items, about a third rated, from a fixed generator.
+    let (mut users, mut items, mut ratings) = (vec![], vec![], vec![]);
+    let mut state = 99u64;
+    for u in 0..80u32 {
+        for i in 0..60u32 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            if (state >> 60) < 5 {
+                users.push(u);
+                items.push(i);
+                ratings.push(1.0 + ((state >> 20) % 5) as f32);
+            }
+        }
+    }
+    let data = Interactions::new(80, 60, (1.0, 5.0), &users, &items, &ratings).unwrap();
+    let pairs: Vec<(u32, u32)> = (0..80).flat_map(|u| (0..60).map(move |i| (u, i))).collect();
+    for side in [Side::Users, Side::Items] {
+        for similarity in [Similarity::Pearson, Similarity::Cosine] {
+            let method = Neighbourhood {
+                side,
+                similarity,
+                k: 7,
+                min_overlap: 2,
+            };
+            // All pairs at once (large groups) and a few at a time (small ones).
+            let batched = method.predict(&data, &pairs);
+            let single: Vec<_> = pairs
+                .iter()
+                .flat_map(|p| method.predict(&data, &[*p]))
+                .collect();
+            for ((p, b), s) in pairs.iter().zip(&batched).zip(&single) {
+                assert_eq!(b, s, "{side:?} {similarity:?} {p:?}");
+                let want = by_hand(&data, &method, p.0, p.1);
+                match want {
+                    Some(r) if !data.has_rated(p.0, p.1) => {
+                        assert!(b.by_model, "{side:?} {p:?}");
+                        assert!(
+                            (b.rating - r).abs() < 1e-4,
+                            "{side:?} {similarity:?} {p:?}: {b:?} against {r}"
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_baseline_fits_biases_and_answers_strangers() {
     let data = course(false);

@@ -354,6 +354,54 @@ impl Interactions {
     }
 }
 
+/// Sums over the entries two rows share, from which either similarity follows.
+#[derive(Debug, Clone, Copy, Default)]
+struct Moments {
+    n: u32,
+    sx: f64,
+    sy: f64,
+    sxy: f64,
+    sxx: f64,
+    syy: f64,
+}
+
+impl Moments {
+    fn add(&mut self, x: f32, y: f32) {
+        let (x, y) = (f64::from(x), f64::from(y));
+        self.n += 1;
+        self.sx += x;
+        self.sy += y;
+        self.sxy += x * y;
+        self.sxx += x * x;
+        self.syy += y * y;
+    }
+
+    /// The similarity, 0 below `min_overlap` shared entries or where it is undefined.
+    fn similarity(&self, similarity: Similarity, min_overlap: usize) -> f32 {
+        let n = self.n as usize;
+        if n == 0 || n < min_overlap {
+            return 0.0;
+        }
+        let value = match similarity {
+            Similarity::Cosine => {
+                let d = (self.sxx * self.syy).sqrt();
+                if d > 0.0 { self.sxy / d } else { 0.0 }
+            }
+            Similarity::Pearson => {
+                let nf = n as f64;
+                let d = ((nf * self.sxx - self.sx * self.sx) * (nf * self.syy - self.sy * self.sy))
+                    .sqrt();
+                if d > 0.0 && d.is_finite() {
+                    (nf * self.sxy - self.sx * self.sy) / d
+                } else {
+                    0.0
+                }
+            }
+        };
+        value as f32
+    }
+}
+
 /// The similarity of two sparse rows over their common columns.
 fn row_similarity(
     (ca, va): (&[u32], &[f32]),
@@ -362,43 +410,67 @@ fn row_similarity(
     min_overlap: usize,
 ) -> f32 {
     let (mut i, mut j) = (0, 0);
-    let (mut n, mut sx, mut sy, mut sxy, mut sxx, mut syy) = (0usize, 0f64, 0f64, 0f64, 0f64, 0f64);
+    let mut m = Moments::default();
     while i < ca.len() && j < cb.len() {
         match ca[i].cmp(&cb[j]) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                let (x, y) = (f64::from(va[i]), f64::from(vb[j]));
-                n += 1;
-                sx += x;
-                sy += y;
-                sxy += x * y;
-                sxx += x * x;
-                syy += y * y;
+                m.add(va[i], vb[j]);
                 i += 1;
                 j += 1;
             }
         }
     }
-    if n == 0 || n < min_overlap {
-        return 0.0;
-    }
-    let value = match similarity {
-        Similarity::Cosine => {
-            let d = (sxx * syy).sqrt();
-            if d > 0.0 { sxy / d } else { 0.0 }
+    m.similarity(similarity, min_overlap)
+}
+
+/// A thread's working memory for the similarities of one row to every other: moments per
+/// row, and which rows were touched (only those are cleared afterwards).
+struct Scratch {
+    moments: Vec<Moments>,
+    touched: Vec<u32>,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Self {
+        Scratch {
+            moments: vec![Moments::default(); n],
+            touched: Vec::new(),
         }
-        Similarity::Pearson => {
-            let nf = n as f64;
-            let d = ((nf * sxx - sx * sx) * (nf * syy - sy * sy)).sqrt();
-            if d > 0.0 && d.is_finite() {
-                (nf * sxy - sx * sy) / d
-            } else {
-                0.0
+    }
+
+    /// The similarity of row `a` to every row (0 for rows sharing nothing with it): each
+    /// column `a` has, then each other row in that column. The moments of a pair add up in
+    /// the order of their columns, as in [`row_similarity`], so both give the same value.
+    fn row_against_all(
+        &mut self,
+        rows: &Rows,
+        cols: &Rows,
+        a: u32,
+        similarity: Similarity,
+        min_overlap: usize,
+        out: &mut [f32],
+    ) {
+        let (ca, va) = rows.row(a);
+        for (&c, &x) in ca.iter().zip(va) {
+            let (rb, vb) = cols.row(c);
+            for (&b, &y) in rb.iter().zip(vb) {
+                let m = &mut self.moments[b as usize];
+                if m.n == 0 {
+                    self.touched.push(b);
+                }
+                m.add(x, y);
             }
         }
-    };
-    value as f32
+        out.fill(0.0);
+        for &b in &self.touched {
+            let m = &mut self.moments[b as usize];
+            out[b as usize] = m.similarity(similarity, min_overlap);
+            *m = Moments::default();
+        }
+        self.touched.clear();
+    }
 }
 
 /// Which side a neighbourhood compares: users (user-based) or items (item-based).
@@ -456,19 +528,27 @@ impl Neighbourhood {
                 start = end;
             }
         }
+        let rows = match self.side {
+            Side::Users => data.shape.users,
+            Side::Items => data.shape.items,
+        };
         let answered: Vec<Vec<(usize, Estimate)>> = groups
             .par_iter()
-            .map(|group| {
-                let a = key(&pairs[group[0]]).0;
-                let mut cache = SimilarityCache::new(self, data, a);
-                group
-                    .iter()
-                    .map(|&k| {
-                        let (user, item) = pairs[k];
-                        (k, self.estimate(data, &mut cache, user, item))
-                    })
-                    .collect()
-            })
+            .map_init(
+                || Scratch::new(rows),
+                |scratch, group| {
+                    let a = key(&pairs[group[0]]).0;
+                    let others: Vec<u32> = group.iter().map(|&k| key(&pairs[k]).1).collect();
+                    let mut cache = SimilarityCache::new(self, data, a, &others, scratch);
+                    group
+                        .iter()
+                        .map(|&k| {
+                            let (user, item) = pairs[k];
+                            (k, self.estimate(data, &mut cache, user, item))
+                        })
+                        .collect()
+                },
+            )
             .collect();
         let mut out = vec![
             Estimate {
@@ -563,7 +643,10 @@ impl Neighbourhood {
     }
 }
 
-/// The similarities of one row to the others, computed when first asked for.
+/// The similarities of one row to the others. Computed one pair at a time when first asked
+/// for (a merge of the two rows), or all at once when that is cheaper (one pass over the
+/// row's columns and the other rows in each: see [`Scratch::row_against_all`]), as when
+/// ranking every item for a user item-based.
 struct SimilarityCache<'a> {
     model: &'a Neighbourhood,
     data: &'a Interactions,
@@ -572,16 +655,40 @@ struct SimilarityCache<'a> {
 }
 
 impl<'a> SimilarityCache<'a> {
-    fn new(model: &'a Neighbourhood, data: &'a Interactions, a: u32) -> Self {
-        let n = match model.side {
-            Side::Users => data.shape.users,
-            Side::Items => data.shape.items,
-        };
+    /// The cache of row `a`, whose predictions will compare it with the rows that rated (were
+    /// rated by) each of `targets`.
+    fn new(
+        model: &'a Neighbourhood,
+        data: &'a Interactions,
+        a: u32,
+        targets: &[u32],
+        scratch: &mut Scratch,
+    ) -> Self {
+        let (rows, cols, _) = data.side(model.side);
+        let n = rows.offsets.len().saturating_sub(1);
+        let len_a = rows.len(a);
+        // All at once: every entry of every column of `a`.
+        let at_once: usize = rows.row(a).0.iter().map(|&c| cols.len(c)).sum();
+        // One at a time: a merge of `a` with (at most) each candidate of each target.
+        let mean_len = data.ratings / n.max(1);
+        let candidates: usize = targets.iter().map(|&b| cols.len(b)).sum();
+        let one_at_a_time = candidates.saturating_mul(len_a + mean_len);
+        let mut values = vec![f32::NAN; n];
+        if at_once < one_at_a_time {
+            scratch.row_against_all(
+                rows,
+                cols,
+                a,
+                model.similarity,
+                model.min_overlap,
+                &mut values,
+            );
+        }
         SimilarityCache {
             model,
             data,
             a,
-            values: vec![f32::NAN; n],
+            values,
         }
     }
 
