@@ -17,6 +17,7 @@ fn small_mnist(per_class: usize) -> ImageSplits {
         train: mnist.train.balanced_head(per_class),
         test: mnist.test.balanced_head(10),
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     }
 }
 

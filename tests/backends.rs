@@ -17,6 +17,7 @@ fn small_mnist() -> ImageSplits {
         train: mnist.train.balanced_head(60),
         test: mnist.test.balanced_head(30),
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     }
 }
 
@@ -163,6 +164,7 @@ fn the_batch_norm_cnn_lowers_the_loss_on_every_backend() {
         train: blobs(80, 1),
         test: blobs(20, 2),
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     };
     let options = ModelOptions {
         widths: Some(vec![4, 8]),

@@ -277,6 +277,7 @@ fn few_photos(dir: &std::path::Path) -> aprende::data::ImageSplits {
         train,
         test,
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     }
 }
 

@@ -30,6 +30,7 @@ fn spiral_config(l1: f64, l2: f64) -> (TrainingConfig, TrainingData) {
         train: set.clone(),
         test: set,
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     };
     let options = ModelOptions {
         hidden: vec![8, 8],

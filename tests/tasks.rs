@@ -203,6 +203,7 @@ fn a_task_defined_outside_aprende_trains_through_fit() {
         train: set.clone(),
         test: set,
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     };
     let options = ModelOptions {
         hidden: Vec::new(),

@@ -18,6 +18,7 @@ fn overfitting_run() -> (TrainingConfig, TrainingData) {
         train: mnist.train.balanced_head(45),
         test: mnist.test.balanced_head(20),
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     };
     let options = common::dense(&[256]);
     let config = TrainingConfig::for_data(

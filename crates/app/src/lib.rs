@@ -5,10 +5,12 @@
 pub mod evaluate;
 pub mod predict;
 pub mod recommend;
+pub mod serve;
 
 pub use evaluate::{EvalSplit, EvaluateOptions, EvaluationReport, evaluate_run};
 pub use predict::{
-    AppError, PredictOutcome, Prediction, RowPrediction, ScoredClass, imagenet_classifier,
-    load_image, predict_files, predict_images, predict_rows, predict_run_images, predict_run_rows,
+    AppError, PredictOutcome, Prediction, RowPrediction, ScoredClass, image_input,
+    imagenet_classifier, load_image, predict_files, predict_image_bytes, predict_images,
+    predict_rows, predict_run_images, predict_run_rows,
 };
 pub use recommend::{ItemScore, Recommendations, SimilarItems, recommend_for, similar_to};

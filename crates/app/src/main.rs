@@ -3,6 +3,7 @@
 //! `cargo run --release -p app -- predict --run artifacts/mnist-mlp digit.png`
 //! `cargo run --release -p app -- evaluate --run artifacts/mnist-mlp --split valid`
 //! `cargo run --release -p app -- recommend --run artifacts/movielens-small-matrix-factorization --user 42`
+//! `cargo run --release -p app -- serve --runs-dir artifacts`
 
 use std::path::PathBuf;
 
@@ -71,6 +72,30 @@ enum Command {
         #[arg(long, default_value = "flex", value_enum)]
         backend: BackendKind,
     },
+    /// Serve trained runs: a web page to use each, its report, and a JSON API.
+    Serve {
+        /// A run directory to serve (repeat for several).
+        #[arg(long)]
+        run: Vec<PathBuf>,
+        /// Serve every run in this folder too (each sub-folder with a config.json).
+        #[arg(long, value_name = "DIR")]
+        runs_dir: Option<PathBuf>,
+        /// Address to listen on (127.0.0.1: this machine only).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Largest request body, e.g. 10MB, 512KB or a number of bytes; larger is answered 413.
+        #[arg(long, default_value = "10MB", value_parser = parse_size)]
+        max_upload: usize,
+        /// Do not print a line per request.
+        #[arg(long)]
+        quiet: bool,
+        /// Compute backend.
+        #[arg(long, default_value = "flex", value_enum)]
+        backend: BackendKind,
+    },
     /// What a recommender run suggests to a user, or the items most like an item.
     Recommend {
         /// The recommender's run directory.
@@ -125,6 +150,29 @@ enum Command {
 /// One `--values` row.
 #[derive(Debug, Clone)]
 struct Row(Vec<f32>);
+
+/// `10MB`, `512KB`, `1GB` or bytes.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim().to_ascii_uppercase();
+    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => t.split_at(i),
+        None => (t.as_str(), ""),
+    };
+    let scale: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "K" => 1 << 10,
+        "MB" | "M" => 1 << 20,
+        "GB" | "G" => 1 << 30,
+        other => return Err(format!("`{other}` is not a size unit (B, KB, MB, GB)")),
+    };
+    number
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{s}` is not a size such as 10MB"))
+}
 
 fn print_items(items: &[ItemScore], what: &str) {
     for (rank, i) in items.iter().enumerate() {
@@ -252,6 +300,36 @@ fn run(cli: Cli) -> Result<bool> {
             };
             let outcome = predict_run_images(&run, &images, &options, &device)?;
             print_predictions(outcome, json)
+        }
+        Command::Serve {
+            run,
+            runs_dir,
+            bind,
+            port,
+            max_upload,
+            quiet,
+            backend,
+        } => {
+            let device = backend.device()?;
+            let options = app::serve::ServeOptions {
+                runs: run,
+                runs_dir,
+                bind,
+                port,
+                max_upload,
+                log: !quiet,
+            };
+            let started = std::time::Instant::now();
+            app::serve::serve_until_interrupted(&options, &device, |addr, names| {
+                eprintln!(
+                    "Serving {} run{} on http://{addr}/ (ready in {:.1} s; Ctrl-C stops): {}",
+                    names.len(),
+                    if names.len() == 1 { "" } else { "s" },
+                    started.elapsed().as_secs_f64(),
+                    names.join(", ")
+                );
+            })?;
+            Ok(true)
         }
         Command::Recommend {
             run,

@@ -59,8 +59,36 @@ pub fn load_image(path: &Path, input: &InputSpec) -> Result<Vec<u8>, AppError> {
         problem,
     };
     let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let decoded =
-        image::load_from_memory(&bytes).map_err(|e| fail(format!("not a decodable image: {e}")))?;
+    image_input(&bytes, input).map_err(fail)
+}
+
+/// The largest image side aprende decodes, in pixels.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+/// The most memory decoding one image may take: 512 MiB.
+pub const MAX_IMAGE_BYTES: u64 = 512 << 20;
+
+/// Decodes an encoded image (PNG, JPEG, BMP) into the model's input, as
+/// [`load_image`] does for a file. An image whose header announces more than
+/// [`MAX_IMAGE_SIDE`] pixels a side, or more than [`MAX_IMAGE_BYTES`] decoded, is refused
+/// before anything that size is allocated (a small file can announce a huge image).
+pub fn image_input(bytes: &[u8], input: &InputSpec) -> Result<Vec<u8>, String> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("not a decodable image: {e}"))?;
+    if reader.format().is_none() {
+        return Err("not an image (PNG, JPEG or BMP)".into());
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_BYTES);
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(l) => format!(
+            "the image is too large to decode ({l}; at most {MAX_IMAGE_SIDE} pixels a side)"
+        ),
+        e => format!("not a decodable image: {e}"),
+    })?;
     let resized =
         data::folder::resize_center_crop(&decoded, input.width as u32, input.height as u32);
     match input.channels {
@@ -72,9 +100,7 @@ pub fn load_image(path: &Path, input: &InputSpec) -> Result<Vec<u8>, AppError> {
             Ok(gray)
         }
         3 => Ok(data::folder::rgb_planes(&resized.to_rgb8())),
-        c => Err(fail(format!(
-            "models with {c} input channels are not supported"
-        ))),
+        c => Err(format!("models with {c} input channels are not supported")),
     }
 }
 
@@ -252,6 +278,47 @@ pub fn predict_images(
         },
         device,
     )
+}
+
+/// Answers for images given as bytes, each with a label (its file name): what a request to
+/// `app serve` carries. The first one that is not a decodable image is an error naming it.
+pub fn predict_image_bytes(
+    run: &LoadedRun,
+    images: &[(String, Vec<u8>)],
+    options: &PredictOptions,
+    device: &Device,
+) -> Result<Vec<Prediction>, AppError> {
+    if run.takes_rows() {
+        return Err(AppError::Input(format!(
+            "`{}` is a model of table rows: send rows, not images",
+            run.config.model.name()
+        )));
+    }
+    let inputs = images
+        .iter()
+        .map(|(label, bytes)| {
+            image_input(bytes, &run.config.input)
+                .map(|pixels| Input {
+                    values: pixels.iter().map(|&p| f32::from(p) / 255.0).collect(),
+                    source: None,
+                })
+                .map_err(|problem| AppError::Image {
+                    path: PathBuf::from(label),
+                    problem,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let outputs = run
+        .task
+        .predict(&run.network, &run.config, &inputs, options, device)?;
+    Ok(outputs
+        .into_iter()
+        .zip(images)
+        .map(|(output, (label, _))| Prediction {
+            path: label.clone(),
+            output,
+        })
+        .collect())
 }
 
 /// Reads every image of `paths` (folders expanded) and asks the config's task for its

@@ -244,5 +244,6 @@ pub fn load_image_dataset(
         train,
         test,
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     })
 }

@@ -42,6 +42,8 @@ pub struct ImageSplits {
     pub test: ImageSet,
     /// Files left out because they could not be decoded (image folders).
     pub skipped: Vec<crate::folder::Skipped>,
+    /// The names of a table's feature columns, in input order (empty for images).
+    pub feature_names: Vec<String>,
 }
 
 /// Per-channel standardisation, `(x - mean) / std`, applied after pixels are scaled to

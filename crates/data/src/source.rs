@@ -279,7 +279,10 @@ impl DatasetSpec {
             DatasetSpec::Playground(problem) => {
                 let set =
                     playground::generate(*problem, options.points, options.noise, options.seed)?;
-                split_set(set, options, &self.to_string(), "points")
+                Ok(ImageSplits {
+                    feature_names: vec!["x1".into(), "x2".into()],
+                    ..split_set(set, options, &self.to_string(), "points")?
+                })
             }
             DatasetSpec::Line => {
                 let xs = [-1.0f32, 0.0, 1.0, 2.0, 3.0, 4.0];
@@ -299,6 +302,7 @@ impl DatasetSpec {
                     train: set.clone(),
                     test: set,
                     skipped: Vec::new(),
+                    feature_names: vec!["x".into()],
                 })
             }
         }
@@ -313,6 +317,7 @@ fn split_table(table: Table, options: &LoadOptions, name: &str) -> Result<ImageS
         TableTarget::Classes { labels, names } => (labels, names, None),
         TableTarget::Values(values) => (vec![0; n], vec![table.target_name.clone()], Some(values)),
     };
+    let feature_names = table.feature_names.clone();
     let set = ImageSet {
         channels: table.feature_names.len(),
         height: 1,
@@ -322,7 +327,10 @@ fn split_table(table: Table, options: &LoadOptions, name: &str) -> Result<ImageS
         class_names,
         targets,
     };
-    split_set(set, options, name, "rows")
+    Ok(ImageSplits {
+        feature_names,
+        ..split_set(set, options, name, "rows")?
+    })
 }
 
 /// Splits the examples (`what`: rows, points) of a table-like `set` (`name` in errors) into
@@ -340,6 +348,7 @@ fn split_set(set: ImageSet, options: &LoadOptions, name: &str, what: &str) -> Re
         train: set.subset(&parts.train),
         test: set.subset(&parts.valid),
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     })
 }
 
@@ -392,5 +401,6 @@ fn load_image_folders(
         train: train_set,
         test: test_set,
         skipped,
+        feature_names: Vec::new(),
     })
 }

@@ -131,6 +131,9 @@ pub struct TrainingConfig {
     pub input: InputSpec,
     /// Class names, indexed by label.
     pub class_names: Vec<String>,
+    /// A table's feature columns, in input order (empty for images): what a form asks for.
+    #[config(default = "Vec::new()")]
+    pub feature_names: Vec<String>,
     /// Optimizer.
     pub optimizer: OptimizerSettings,
     /// Maximum number of epochs.

@@ -163,7 +163,9 @@ fn run(args: Args) -> Result<()> {
     let shape = ratings
         .as_ref()
         .map(|r| ratings_shape(&r.catalog, &r.train));
-    let config = settings.config_for_ratings(&splits.train, shape)?;
+    let config = settings
+        .config_for_ratings(&splits.train, shape)?
+        .with_feature_names(splits.feature_names.clone());
     config.validate()?;
 
     let device = args.backend.device()?;

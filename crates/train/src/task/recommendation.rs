@@ -132,12 +132,14 @@ fn rating_set(ratings: &Ratings) -> ImageSet {
     }
 }
 
-/// A ratings dataset's train and test parts as examples (see [`rating_set`]).
+/// A ratings dataset's train and test parts as examples: a `[2, 1, 1]` example of (user,
+/// item) ids per rating, the rating its target.
 pub fn rating_splits(data: &RatingsData) -> ImageSplits {
     ImageSplits {
         train: rating_set(&data.train),
         test: rating_set(&data.test),
         skipped: Vec::new(),
+        feature_names: Vec::new(),
     }
 }
 
