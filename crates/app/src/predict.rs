@@ -76,7 +76,7 @@ pub fn image_input(bytes: &[u8], input: &InputSpec) -> Result<Vec<u8>, String> {
         .with_guessed_format()
         .map_err(|e| format!("not a decodable image: {e}"))?;
     if reader.format().is_none() {
-        return Err("not an image (PNG, JPEG or BMP)".into());
+        return Err("not a decodable image: not PNG, JPEG, BMP or GIF data".into());
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
