@@ -146,9 +146,9 @@ fn main() {
         latencies.sort_by(f64::total_cmp);
         let p = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
         println!(
-            "{}: first answer {:.2} s after start; {} requests from {CLIENTS} clients: {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms",
+            "{}: first answer {:.1} ms after start; {} requests from {CLIENTS} clients: {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms",
             run.display(),
-            first.as_secs_f64(),
+            first.as_secs_f64() * 1000.0,
             latencies.len(),
             latencies.len() as f64 / seconds,
             p(0.50),
