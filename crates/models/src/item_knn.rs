@@ -6,11 +6,10 @@
 use burn::module::Module;
 use burn::prelude::*;
 
-use crate::collab::{Neighbourhood, NeighbourModel, SharedInteractions, Side, Similarity, ratings_input};
+use crate::collab::{Neighbourhood, NeighbourModel, Side, Similarity, ratings_input};
 use crate::error::ModelError;
 use crate::options::{InputSpec, ModelOptions, Recipe};
-use crate::registry::{Architecture, ArchitectureConfig};
-use crate::summary::LayerRow;
+use crate::registry::ArchitectureConfig;
 
 /// Configuration of an [`ItemKnn`].
 #[derive(Config, Debug)]
@@ -60,25 +59,4 @@ impl ArchitectureConfig for ItemKnnConfig {
     const RECIPE: Recipe = Recipe::NEIGHBOURS;
 }
 
-impl Architecture for ItemKnn {
-    fn forward(&self, pairs: Tensor<4>) -> Tensor<2> {
-        self.model.forward(pairs)
-    }
-
-    fn layers(&self) -> Vec<LayerRow> {
-        self.model.layers("neighbours")
-    }
-
-    fn interactions(&self) -> Option<&SharedInteractions> {
-        self.model.interactions.as_ref()
-    }
-
-    fn with_interactions(mut self, interactions: SharedInteractions) -> Self {
-        self.model.interactions = Some(interactions);
-        self
-    }
-
-    fn similar_items(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
-        Some(self.model.method.most_similar(self.model.interactions.as_ref()?, item, n))
-    }
-}
+neighbour_architecture!(ItemKnn);

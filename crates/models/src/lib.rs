@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod registry;
+#[macro_use]
 pub mod collab;
 pub mod error;
 pub mod init;

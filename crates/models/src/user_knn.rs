@@ -6,11 +6,10 @@
 use burn::module::Module;
 use burn::prelude::*;
 
-use crate::collab::{Neighbourhood, NeighbourModel, SharedInteractions, Side, Similarity, ratings_input};
+use crate::collab::{Neighbourhood, NeighbourModel, Side, Similarity, ratings_input};
 use crate::error::ModelError;
 use crate::options::{InputSpec, ModelOptions, Recipe};
-use crate::registry::{Architecture, ArchitectureConfig};
-use crate::summary::LayerRow;
+use crate::registry::ArchitectureConfig;
 
 /// Configuration of a [`UserKnn`].
 #[derive(Config, Debug)]
@@ -60,30 +59,4 @@ impl ArchitectureConfig for UserKnnConfig {
     const RECIPE: Recipe = Recipe::NEIGHBOURS;
 }
 
-impl Architecture for UserKnn {
-    fn forward(&self, pairs: Tensor<4>) -> Tensor<2> {
-        self.model.forward(pairs)
-    }
-
-    fn layers(&self) -> Vec<LayerRow> {
-        self.model.layers("neighbours")
-    }
-
-    fn interactions(&self) -> Option<&SharedInteractions> {
-        self.model.interactions.as_ref()
-    }
-
-    fn with_interactions(mut self, interactions: SharedInteractions) -> Self {
-        self.model.interactions = Some(interactions);
-        self
-    }
-
-    fn similar_items(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
-        // Items are compared the way this model compares users.
-        let items = Neighbourhood {
-            side: Side::Items,
-            ..self.model.method
-        };
-        Some(items.most_similar(self.model.interactions.as_ref()?, item, n))
-    }
-}
+neighbour_architecture!(UserKnn);
