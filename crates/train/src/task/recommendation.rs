@@ -332,16 +332,10 @@ pub fn precision_recall_at_k(
     (precision / n, recall / n)
 }
 
-/// RMSE and MAE of `predicted` against `truth`.
+/// RMSE and MAE of `predicted` against `truth` (regression's metrics, as a rating is a value).
 fn errors(truth: &[f32], predicted: &[f32]) -> (f64, f64) {
-    let n = truth.len().max(1) as f64;
-    let (mut sq, mut abs) = (0.0f64, 0.0f64);
-    for (&t, &p) in truth.iter().zip(predicted) {
-        let e = f64::from(p) - f64::from(t);
-        sq += e * e;
-        abs += e.abs();
-    }
-    ((sq / n).sqrt(), abs / n)
+    let m = super::regression::regression_metrics(truth, predicted);
+    (m.loss.sqrt(), m.mae.unwrap_or(f64::NAN))
 }
 
 /// A recommender evaluated on held-out ratings.
