@@ -226,7 +226,12 @@ fn read_labels(path: &std::path::Path) -> Result<Vec<String>> {
 }
 
 fn main() {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    // A panic in any thread ends a command at once; a server's request fails alone.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        train::faults::exit_on_panic();
+    }
+    match run(cli) {
         Ok(true) => {}
         Ok(false) => std::process::exit(1),
         Err(e) => {

@@ -62,33 +62,12 @@ pub fn load_image(path: &Path, input: &InputSpec) -> Result<Vec<u8>, AppError> {
     image_input(&bytes, input).map_err(fail)
 }
 
-/// The largest image side aprende decodes, in pixels.
-pub const MAX_IMAGE_SIDE: u32 = 16_384;
-/// The most memory decoding one image may take: 512 MiB.
-pub const MAX_IMAGE_BYTES: u64 = 512 << 20;
+pub use data::folder::{MAX_IMAGE_BYTES, MAX_IMAGE_SIDE};
 
-/// Decodes an encoded image (PNG, JPEG, BMP) into the model's input, as
-/// [`load_image`] does for a file. An image whose header announces more than
-/// [`MAX_IMAGE_SIDE`] pixels a side, or more than [`MAX_IMAGE_BYTES`] decoded, is refused
-/// before anything that size is allocated (a small file can announce a huge image).
+/// Decodes an encoded image (PNG, JPEG, BMP, GIF) into the model's input, as [`load_image`]
+/// does for a file, through [`data::folder::decode_image`] and its size limits.
 pub fn image_input(bytes: &[u8], input: &InputSpec) -> Result<Vec<u8>, String> {
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| format!("not a decodable image: {e}"))?;
-    if reader.format().is_none() {
-        return Err("not a decodable image: not PNG, JPEG, BMP or GIF data".into());
-    }
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_IMAGE_SIDE);
-    limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(MAX_IMAGE_BYTES);
-    reader.limits(limits);
-    let decoded = reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(l) => format!(
-            "the image is too large to decode ({l}; at most {MAX_IMAGE_SIDE} pixels a side)"
-        ),
-        e => format!("not a decodable image: {e}"),
-    })?;
+    let decoded = data::folder::decode_image(bytes)?;
     let resized =
         data::folder::resize_center_crop(&decoded, input.width as u32, input.height as u32);
     match input.channels {

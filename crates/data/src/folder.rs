@@ -37,10 +37,39 @@ pub fn resize_center_crop(img: &DynamicImage, width: u32, height: u32) -> Dynami
     )
 }
 
+/// The largest image side aprende decodes, in pixels.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+/// The most memory decoding one image may take: 512 MiB.
+pub const MAX_IMAGE_BYTES: u64 = 512 << 20;
+
+/// Decodes an encoded image (PNG, JPEG, BMP, GIF), for training and for prediction alike. An
+/// image whose header announces more than [`MAX_IMAGE_SIDE`] pixels a side, or more than
+/// [`MAX_IMAGE_BYTES`] decoded, is refused before anything that size is allocated (a small
+/// file can announce a huge image).
+pub fn decode_image(bytes: &[u8]) -> std::result::Result<DynamicImage, String> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("not a decodable image: {e}"))?;
+    if reader.format().is_none() {
+        return Err("not a decodable image: not PNG, JPEG, BMP or GIF data".into());
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_BYTES);
+    reader.limits(limits);
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(l) => format!(
+            "the image is too large to decode ({l}; at most {MAX_IMAGE_SIDE} pixels a side)"
+        ),
+        e => format!("not a decodable image: {e}"),
+    })
+}
+
 /// The `size` x `size` RGB pixels of an image file, channel-major.
 fn decode(path: &Path, size: u32) -> std::result::Result<Vec<u8>, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let img = image::load_from_memory(&bytes).map_err(|e| e.to_string())?;
+    let img = decode_image(&bytes)?;
     Ok(rgb_planes(&resize_center_crop(&img, size, size).to_rgb8()))
 }
 
@@ -152,10 +181,7 @@ pub fn load_folder(
                 labels.push(label);
                 per_class[label] += 1;
             }
-            Err(reason) => skipped.push(Skipped {
-                path,
-                reason: format!("not a decodable image: {reason}"),
-            }),
+            Err(reason) => skipped.push(Skipped { path, reason }),
         }
     }
     if let Some(c) = per_class.iter().position(|&n| n == 0) {

@@ -148,7 +148,9 @@ fn trained_line(t: &Report) -> String {
         t.epochs_run,
         t.train_seconds,
         t.best_epoch,
-        if t.stopped_early {
+        if t.diverged {
+            ", then stopped: the loss diverged (see report.json's `divergence`)"
+        } else if t.stopped_early {
             ", stopped early"
         } else if t.interrupted {
             ", interrupted by the user"

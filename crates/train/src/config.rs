@@ -60,11 +60,10 @@ impl OptimizerSettings {
 
     /// burn's learning-rate scheduler for a run of `steps` optimizer steps in all.
     pub fn scheduler(&self, steps: usize) -> Result<ModuleLrScheduler, String> {
-        match self.schedule.unwrap_or_default() {
-            LrSchedule::Constant => Ok(self.lr.into()),
-            LrSchedule::Cosine => {
-                CosineAnnealingLrSchedulerConfig::new(self.lr, steps.max(1)).init()
-            }
+        match schedule_at(self.schedule.unwrap_or_default(), self.lr, steps) {
+            burn::lr_scheduler::LrSchedulerConfig::Constant(lr) => Ok(lr.into()),
+            burn::lr_scheduler::LrSchedulerConfig::Composed(c) => c.init(),
+            _ => unreachable!("schedule_at makes constant and composed schedules only"),
         }
     }
 }
@@ -81,16 +80,31 @@ impl OptimizerSettings {
         use burn::lr_scheduler::LrSchedulerConfig;
         use burn::lr_scheduler::module_lr_scheduler::ModuleLrSchedulerConfig;
         let at = |lr: f64| -> LrSchedulerConfig {
-            match self.schedule.unwrap_or_default() {
-                LrSchedule::Constant => LrSchedulerConfig::Constant(lr),
-                LrSchedule::Cosine => {
-                    CosineAnnealingLrSchedulerConfig::new(lr, steps.max(1)).into()
-                }
-            }
+            schedule_at(self.schedule.unwrap_or_default(), lr, steps)
         };
         ModuleLrSchedulerConfig::new(at(self.lr))
             .with_group(group, at(self.lr * factor))
             .init()
+    }
+}
+
+/// `schedule` from `lr` over `steps` optimizer steps. The cosine curve is burn's from 1 times
+/// a constant `lr`: burn's cosine scheduler refuses a starting rate above 1, which the
+/// constant schedule accepts, and the two must take the same `--lr`.
+fn schedule_at(
+    schedule: LrSchedule,
+    lr: f64,
+    steps: usize,
+) -> burn::lr_scheduler::LrSchedulerConfig {
+    use burn::lr_scheduler::LrSchedulerConfig;
+    use burn::lr_scheduler::composed::ComposedLrSchedulerConfig;
+    match schedule {
+        LrSchedule::Constant => LrSchedulerConfig::Constant(lr),
+        LrSchedule::Cosine => LrSchedulerConfig::Composed(
+            ComposedLrSchedulerConfig::new()
+                .cosine(CosineAnnealingLrSchedulerConfig::new(1.0, steps.max(1)))
+                .constant(lr),
+        ),
     }
 }
 

@@ -18,6 +18,9 @@ pub enum TrainError {
     /// Training itself failed.
     #[error("training failed: {0}")]
     Training(String),
+    /// The loss stopped being a finite number before any epoch finished.
+    #[error("{0}. No epoch finished before it: nothing was saved")]
+    Diverged(crate::renderer::Divergence),
     /// Weights could not be saved or loaded.
     #[error("{0}")]
     Record(String),

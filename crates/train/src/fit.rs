@@ -15,8 +15,9 @@ use crate::error::TrainError;
 use crate::learner::{Learned, Stage, loaders, trainable_params};
 pub use crate::plan::{FitOptions, TrainingData};
 use crate::regularization::Penalty;
+use crate::renderer::Divergence;
 use crate::report::{Regularization, Report, Transfer};
-use crate::resume::resume_point;
+use crate::resume::{finished_marker, resume_point};
 use crate::run::{clear_stale_logs, files, save_network, save_ratings};
 use crate::task::{self, DataShape, Examples, Task};
 use crate::transfer::{FeatureCache, fine_tune};
@@ -28,6 +29,18 @@ pub struct FitOutcome {
     pub network: Network,
     /// What was written to `report.json`.
     pub report: Report,
+    /// Where the loss stopped being a number, if it did: the report is that of the best epoch
+    /// before it, and the binary exits with an error.
+    pub diverged: Option<Divergence>,
+}
+
+fn remove_file_if_present(path: &std::path::Path) -> Result<(), TrainError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(TrainError::Io(format!("{}: {e}", path.display())))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Held for the whole of a [`fit`]: see the comment there.
@@ -76,11 +89,24 @@ pub fn fit_task(
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let resume = if options.resume {
-        Some(resume_point(config, dir, device)?)
+        resume_point(config, dir, device)?
     } else {
-        clear_stale_logs(dir)?;
         None
     };
+    if options.resume && resume.is_none() {
+        eprintln!(
+            "note: {}: the run stopped before its first epoch finished: starting it again from \
+             its saved config",
+            dir.display()
+        );
+    }
+    if resume.is_none() {
+        clear_stale_logs(dir)?;
+    }
+    if resume.as_ref().is_some_and(|r| !r.trained) {
+        // It trains again: until it has written its results anew, it is not finished.
+        remove_file_if_present(&finished_marker(dir))?;
+    }
     // What a killed run needs to be resumed: its config beside its checkpoints.
     config.save_atomic(&dir.join(files::RUN_CONFIG))?;
     device.seed(config.seed);
@@ -127,7 +153,7 @@ pub fn fit_task(
         keep_every_epoch: draws_boundary,
     })?;
     let head_epochs = head.history.len();
-    let fine_tuned = config.fine_tune > 0 && !head.interrupted;
+    let fine_tuned = config.fine_tune > 0 && !head.interrupted && head.diverged.is_none();
     let trained = if fine_tuned {
         fine_tune(task, config, data, head, device, options)?
     } else {
@@ -139,6 +165,7 @@ pub fn fit_task(
         best_epoch,
         interrupted,
         train_seconds,
+        diverged,
     } = trained;
     // Restoring the best epoch's weights builds a fresh network: it gets its data back.
     let network = task.prepare(network, data)?;
@@ -193,8 +220,11 @@ pub fn fit_task(
                 config.epochs
             }
             && !interrupted
+            && diverged.is_none()
             && epochs_run > 0,
         interrupted,
+        diverged: diverged.is_some(),
+        divergence: diverged.as_ref().map(|d| d.to_string()),
         examples: data.sizes(),
         skipped_files: data.skipped_files,
         history,
@@ -235,5 +265,12 @@ pub fn fit_task(
         },
         evaluation.as_ref(),
     )?;
-    Ok(FitOutcome { network, report })
+    // Last: the mark that every result of the run is written (`--resume` finishes a run
+    // stopped before it).
+    data::fsutil::write_atomic(&finished_marker(dir), b"")?;
+    Ok(FitOutcome {
+        network,
+        report,
+        diverged,
+    })
 }

@@ -11,11 +11,10 @@ use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::module::{Module, ParamGroup};
 use burn::prelude::*;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
-use burn::train::metric::LossMetric;
-use burn::train::metric::store::{Aggregate, Direction, EventStoreClient, Split};
+use burn::train::logger::InMemoryMetricLogger;
+use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
 use burn::train::{
-    InferenceStep, Learner, LearnerModel, MetricEarlyStoppingStrategy, StoppingCondition,
-    SupervisedTraining, TrainStep,
+    EarlyStoppingStrategy, InferenceStep, Learner, LearnerModel, SupervisedTraining, TrainStep,
 };
 use data::augment::Augmenter;
 use data::batch::IndexDataset;
@@ -24,8 +23,10 @@ use models::Network;
 
 use crate::config::TrainingConfig;
 use crate::error::TrainError;
+use crate::faults::FaultyBatcher;
 use crate::plan::{FitOptions, TrainingData};
-use crate::renderer::RecordingRenderer;
+use crate::record::SealedCheckpointer;
+use crate::renderer::{Divergence, RecordingRenderer, SharedDivergence};
 use crate::report::EpochRecord;
 use crate::resume::ResumePoint;
 use crate::run::{checkpoint_path, files, load_checkpoint};
@@ -117,6 +118,8 @@ pub struct Learned {
     pub interrupted: bool,
     /// Wall time of its epochs (a resumed run's earlier epochs included).
     pub train_seconds: f64,
+    /// Where the loss stopped being a number, if it did: training stopped there.
+    pub diverged: Option<Divergence>,
 }
 
 /// burn's checkpointing that keeps every epoch.
@@ -129,6 +132,44 @@ impl CheckpointingStrategy for KeepEveryEpoch {
         _collector: &EventStoreClient,
     ) -> Vec<CheckpointingAction> {
         vec![CheckpointingAction::Save]
+    }
+}
+
+/// Early stopping on the validation loss that knows the epochs before a resume: burn's own
+/// strategy starts counting afresh at the resumed epoch, so a resumed run would train longer
+/// than one that was never stopped.
+#[derive(Clone)]
+struct Patience {
+    patience: usize,
+    best_epoch: usize,
+    best: f64,
+}
+
+impl Patience {
+    fn new(patience: usize, earlier: &[EpochRecord]) -> Self {
+        let best = earlier
+            .iter()
+            .filter(|r| r.val_loss.is_finite())
+            .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss));
+        Self {
+            patience,
+            best_epoch: best.map_or(0, |r| r.epoch),
+            best: best.map_or(f64::INFINITY, |r| r.val_loss),
+        }
+    }
+}
+
+impl EarlyStoppingStrategy for Patience {
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        let Some(loss) = store.find_metric("Loss", epoch, Aggregate::Mean, &Split::Valid) else {
+            return false;
+        };
+        if loss < self.best {
+            self.best = loss;
+            self.best_epoch = epoch;
+            return false;
+        }
+        epoch.saturating_sub(self.best_epoch) >= self.patience
     }
 }
 
@@ -149,15 +190,41 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
     // One optimizer step per batch; a schedule spans every step of every epoch.
     let steps = config.epochs * loaders.train.num_items().div_ceil(config.batch_size);
     let resumed_at = resume.as_ref().map(|r| r.epoch);
+    let trained = resume.as_ref().is_some_and(|r| r.trained);
     let earlier = resume.map(|r| r.history).unwrap_or_default();
     let earlier_seconds: f64 = earlier
         .iter()
         .map(|r| r.seconds)
         .filter(|s| s.is_finite())
         .sum();
+    if trained {
+        // Every epoch ran before the run was stopped: only its results are left to write.
+        let best = best_epoch(&earlier, dir).ok_or_else(|| {
+            TrainError::Training("no finished epoch has a checkpoint to keep".into())
+        })?;
+        return Ok(Learned {
+            network: load_checkpoint(config, dir, best, device)?.valid(),
+            history: earlier,
+            best_epoch: best,
+            interrupted: false,
+            train_seconds: earlier_seconds,
+            diverged: None,
+        });
+    }
+    let patience = Patience::new(config.patience, &earlier);
     let history = Arc::new(Mutex::new(earlier));
+    let divergence = SharedDivergence::default();
+    let checkpoints = dir.join(files::CHECKPOINTS);
     let mut training = M::with_metrics(SupervisedTraining::new(dir, loaders.train, loaders.valid))
-        .with_default_checkpointers()
+        .with_custom_checkpointers(
+            SealedCheckpointer::new(&checkpoints, "model"),
+            SealedCheckpointer::new(&checkpoints, "optim"),
+            SealedCheckpointer::new(&checkpoints, "scheduler"),
+        )
+        // Metric values stay in memory: burn's file logger writes every batch's values to
+        // per-epoch files, which a kill leaves half-written and a resume then fails to parse.
+        // The epoch means that matter are in history.json, written atomically.
+        .with_metric_logger(InMemoryMetricLogger::default())
         .num_epochs(config.epochs);
     if keep_every_epoch {
         training = training.with_checkpointing_strategy(KeepEveryEpoch);
@@ -174,18 +241,11 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
         history.clone(),
         resumed_at,
     )
-    .with_history_file(dir.join(files::HISTORY));
+    .with_history_file(dir.join(files::HISTORY))
+    .with_divergence(divergence.clone());
     training = training.renderer(Box::new(renderer));
     if config.patience > 0 {
-        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
-            &LossMetric::new(),
-            Aggregate::Mean,
-            Direction::Lowest,
-            Split::Valid,
-            StoppingCondition::NoImprovementSince {
-                n_epochs: config.patience,
-            },
-        ));
+        training = training.early_stopping(patience);
     }
 
     let scheduler = match slower {
@@ -204,7 +264,15 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
         return Err(TrainError::Training(error.to_string()));
     }
     let mut history: Vec<EpochRecord> = history.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let interrupted = result.interrupted.is_some();
+    let diverged = divergence.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(d) = &diverged {
+        // The epoch it diverged in did not finish (and its checkpoint holds no number).
+        history.retain(|r| r.epoch < d.epoch);
+        if history.is_empty() {
+            return Err(TrainError::Diverged(d.clone()));
+        }
+    }
+    let interrupted = result.interrupted.is_some() && diverged.is_none();
     // Stopped during validation, the last epoch was recorded with part of its validation
     // and has no checkpoint: it did not finish.
     if interrupted
@@ -233,6 +301,7 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
         best_epoch,
         interrupted,
         train_seconds,
+        diverged,
     })
 }
 
@@ -268,12 +337,14 @@ pub fn loaders(
     if augmenter.is_some() {
         write_augmentation_grid(dir, config, &data.train, data.split.train.first().copied())?;
     }
-    let train = DataLoaderBuilder::new(batcher.clone().with_augmenter(augmenter))
-        .batch_size(config.batch_size)
-        .shuffle(config.seed)
-        .num_workers(config.workers)
-        .set_device(device.clone())
-        .build(IndexDataset::new(stage.split.train.clone()));
+    let train = DataLoaderBuilder::new(FaultyBatcher::new(
+        batcher.clone().with_augmenter(augmenter),
+    ))
+    .batch_size(config.batch_size)
+    .shuffle(config.seed)
+    .num_workers(config.workers)
+    .set_device(device.clone())
+    .build(IndexDataset::new(stage.split.train.clone()));
     let valid = DataLoaderBuilder::new(batcher)
         .batch_size(config.batch_size)
         .num_workers(config.workers)

@@ -81,6 +81,7 @@ fn stop_on_ctrl_c() -> Interrupter {
 }
 
 fn main() {
+    train::faults::exit_on_panic();
     let args = Args::parse();
     // burn creates some state on its default device and moves it later: a resumed run's
     // optimizer state, for one. Make that device the one training runs on, so that
@@ -198,6 +199,7 @@ fn run(args: Args) -> Result<()> {
     if let Some(dir) = &args.resume {
         println!("Resuming the run in {}", dir.display());
     }
+    train::faults::set_run_dir(&artifact_dir);
 
     print!("{}", config.model.init(&device).summary());
     if config.model.init(&device).num_params() == 0 {
@@ -249,6 +251,15 @@ fn run(args: Args) -> Result<()> {
     )
     .with_context(|| format!("training run in {}", artifact_dir.display()))?;
     let r = &outcome.report;
+    if let Some(divergence) = &outcome.diverged {
+        println!(
+            "Kept epoch {} of {} finished before the loss diverged. Artifacts in {}",
+            r.best_epoch,
+            r.epochs_run,
+            artifact_dir.display()
+        );
+        bail!("{divergence}");
+    }
     if outcome.network.num_params() == 0 {
         // A neighbourhood recommender: nothing trains.
         println!(

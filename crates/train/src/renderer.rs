@@ -36,6 +36,40 @@ pub enum ProgressMode {
 /// The per-epoch history recorded during training, shared with the caller.
 pub type SharedHistory = Arc<Mutex<Vec<EpochRecord>>>;
 
+/// A loss that stopped being a finite number: where training diverged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Divergence {
+    /// The epoch it happened in, from 1.
+    pub epoch: usize,
+    /// The batch of that epoch's split, from 1.
+    pub batch: usize,
+    /// `training` or `validation`.
+    pub split: &'static str,
+    /// The loss (NaN or an infinity).
+    pub loss: f64,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "training diverged: the {} loss became {} at epoch {}, batch {}. Try a lower --lr, \
+             or standardise the inputs (--standardize) and scale the targets",
+            self.split,
+            if self.loss.is_nan() {
+                "not a number"
+            } else {
+                "infinite"
+            },
+            self.epoch,
+            self.batch
+        )
+    }
+}
+
+/// Where a run's divergence is recorded, shared with the caller.
+pub type SharedDivergence = Arc<Mutex<Option<Divergence>>>;
+
 #[derive(Default)]
 struct Mean {
     sum: f64,
@@ -76,6 +110,11 @@ pub struct RecordingRenderer {
     epoch_start: Option<Instant>,
     history: SharedHistory,
     history_file: Option<PathBuf>,
+    interrupter: Interrupter,
+    divergence: SharedDivergence,
+    epoch: usize,
+    train_batches: usize,
+    valid_batches: usize,
 }
 
 impl RecordingRenderer {
@@ -90,7 +129,10 @@ impl RecordingRenderer {
         let use_tui = mode == ProgressMode::Auto && std::io::stdout().is_terminal();
         let inner: Option<Box<dyn MetricsRenderer>> = if use_tui {
             Some(Box::new(
-                burn::train::renderer::tui::TuiMetricsRendererWrapper::new(interrupter, resumed_at),
+                burn::train::renderer::tui::TuiMetricsRendererWrapper::new(
+                    interrupter.clone(),
+                    resumed_at,
+                ),
             ))
         } else {
             None
@@ -105,6 +147,48 @@ impl RecordingRenderer {
             epoch_start: None,
             history,
             history_file: None,
+            interrupter,
+            divergence: Arc::default(),
+            epoch: resumed_at.unwrap_or(0) + 1,
+            train_batches: 0,
+            valid_batches: 0,
+        }
+    }
+
+    /// Records a non-finite loss in `divergence` and stops training at once.
+    pub fn with_divergence(mut self, divergence: SharedDivergence) -> Self {
+        self.divergence = divergence;
+        self
+    }
+
+    /// Stops training when `state` is a loss that is not a finite number.
+    fn watch_loss(&mut self, split: &'static str, state: &MetricState) {
+        let MetricState::Numeric(entry, Some(value)) = state else {
+            return;
+        };
+        if name_of(&self.names, entry) != "Loss" {
+            return;
+        }
+        let batch = if split == "training" {
+            self.train_batches += 1;
+            self.train_batches
+        } else {
+            self.valid_batches += 1;
+            self.valid_batches
+        };
+        let loss = value.current();
+        if loss.is_finite() {
+            return;
+        }
+        let mut divergence = self.divergence.lock().unwrap_or_else(|e| e.into_inner());
+        if divergence.is_none() {
+            *divergence = Some(Divergence {
+                epoch: self.epoch,
+                batch,
+                split,
+                loss,
+            });
+            self.interrupter.stop(Some("the loss diverged"));
         }
     }
 
@@ -140,6 +224,7 @@ fn mean(split: &HashMap<String, Mean>, name: &str) -> Option<f64> {
 
 impl MetricsRendererTraining for RecordingRenderer {
     fn update_train(&mut self, state: MetricState) {
+        self.watch_loss("training", &state);
         Self::record(&mut self.train, &self.names, &state);
         if let Some(inner) = &mut self.inner {
             inner.update_train(state);
@@ -147,6 +232,7 @@ impl MetricsRendererTraining for RecordingRenderer {
     }
 
     fn update_valid(&mut self, state: MetricState) {
+        self.watch_loss("validation", &state);
         Self::record(&mut self.valid, &self.names, &state);
         if let Some(inner) = &mut self.inner {
             inner.update_valid(state);
@@ -212,6 +298,13 @@ impl TrainingProgressLogger for RecordingRenderer {
         };
         self.train.clear();
         self.valid.clear();
+        self.epoch = epoch + 1;
+        self.train_batches = 0;
+        self.valid_batches = 0;
+        // An epoch whose loss is not a number is no epoch to keep, resume from or report.
+        if !(record.train_loss.is_finite() && record.val_loss.is_finite()) {
+            return;
+        }
         if self.print_lines {
             println!("{}", record.line(self.total_epochs));
         }

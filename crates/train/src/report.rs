@@ -110,6 +110,13 @@ pub struct Report {
     /// history then ends with the last epoch that finished.
     #[serde(default)]
     pub interrupted: bool,
+    /// Whether the loss stopped being a number and training stopped there (the report is of
+    /// the best epoch before it).
+    #[serde(default)]
+    pub diverged: bool,
+    /// Where and how it diverged, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub divergence: Option<String>,
     /// Examples in the training, validation and test splits.
     pub examples: SplitSizes,
     /// Files of an image folder left out because they are not decodable images (listed, with

@@ -10,6 +10,7 @@ use models::Network;
 
 use crate::config::{InitFrom, TrainingConfig};
 use crate::error::TrainError;
+use crate::record;
 
 /// File names inside a run's artifact directory.
 pub mod files {
@@ -60,14 +61,7 @@ pub fn load_network(
     path: &Path,
     device: &Device,
 ) -> Result<Network, TrainError> {
-    if !path.is_file() {
-        return Err(TrainError::Record(format!(
-            "{}: no such file (train a model first: cargo run --release -p train)",
-            path.display()
-        )));
-    }
-    let record = ModuleRecord::load(path)
-        .map_err(|e| TrainError::Record(format!("{}: not a burn record: {e}", path.display())))?;
+    let record: ModuleRecord = record::load(path)?;
     config
         .model
         .init(device)
@@ -83,10 +77,14 @@ pub fn load_network(
         })
 }
 
-/// Saves a network's weights to `path`, atomically.
+/// Saves a network's weights to `path`, sealed with their checksum, atomically.
 pub fn save_network(network: &Network, path: &Path) -> Result<(), TrainError> {
-    data::fsutil::write_atomic_with(path, |tmp| network.clone().into_record().save(tmp))
-        .map_err(|e| TrainError::Record(format!("saving {}: {e}", path.display())))
+    let bytes = network
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| TrainError::Record(format!("saving {}: {e}", path.display())))?;
+    record::write_sealed(path, bytes)
 }
 
 /// Removes what an earlier run left that would be mistaken for this run's (burn's per-epoch
@@ -121,8 +119,7 @@ pub fn load_checkpoint(
     device: &Device,
 ) -> Result<Network, TrainError> {
     let path = checkpoint_path(dir, "model", epoch);
-    let record = ModuleRecord::load(&path)
-        .map_err(|e| TrainError::Record(format!("{}: {e}", path.display())))?;
+    let record: ModuleRecord = record::load(&path)?;
     // The checkpoint holds the task wrapper, whose only parameters are the network's.
     let network = config.model.init(device);
     let wrapped = Checkpointed { network };
@@ -160,9 +157,7 @@ impl InitFrom {
                     )));
                 }
                 let path = dir.join(files::MODEL);
-                let record = burn::store::ModuleRecord::load(&path).map_err(|e| {
-                    TrainError::Record(format!("{}: not a burn record: {e}", path.display()))
-                })?;
+                let record: ModuleRecord = record::load(&path)?;
                 burn::module::Module::try_load_record(network, record).map_err(|e| {
                     TrainError::Record(format!(
                         "--init-from {}: its weights do not fit this run's `{}` (the shapes \

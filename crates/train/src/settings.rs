@@ -135,11 +135,12 @@ pub struct Flags {
     /// Examples per batch [default: the model's, see below]
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Learning rate [default: the model's, see below]
+    /// Learning rate: any positive number, under either schedule [default: the model's, see
+    /// below]
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Learning-rate schedule: constant, or cosine (annealed to 0 over the run's epochs)
-    /// [default: the model's, see below]
+    /// Learning-rate schedule: constant, or cosine (annealed from --lr to 0 over the run's
+    /// epochs) [default: the model's, see below]
     #[arg(long, value_enum)]
     pub lr_schedule: Option<LrSchedule>,
     /// Optimizer [default: adam; sgd for --dataset line]

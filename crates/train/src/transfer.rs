@@ -187,7 +187,8 @@ pub fn fine_tune(
         stage_config.optimizer.lr,
         stage_config.optimizer.lr * 0.1
     );
-    let stage = task.learn(Stage {
+    let offset = head.history.len();
+    let stage = match task.learn(Stage {
         config: &stage_config,
         network,
         loaders: stage_loaders,
@@ -196,8 +197,17 @@ pub fn fine_tune(
         resume: None,
         slower,
         keep_every_epoch: false,
-    })?;
-    let offset = head.history.len();
+    }) {
+        // Fine-tuning diverged in its first epoch: the head's result stands.
+        Err(crate::error::TrainError::Diverged(mut d)) => {
+            d.epoch += offset;
+            return Ok(Learned {
+                diverged: Some(d),
+                ..head
+            });
+        }
+        stage => stage?,
+    };
     let mut history = head.history.clone();
     history.extend(stage.history.iter().cloned().map(|mut r| {
         r.epoch += offset;
@@ -221,5 +231,9 @@ pub fn fine_tune(
         best_epoch,
         interrupted: stage.interrupted,
         train_seconds: head.train_seconds + stage.train_seconds,
+        diverged: stage.diverged.map(|mut d| {
+            d.epoch += offset;
+            d
+        }),
     })
 }

@@ -415,6 +415,7 @@ impl Task for Recommendation {
                 best_epoch: 0,
                 interrupted: false,
                 train_seconds: 0.0,
+                diverged: None,
             });
         }
         learn::<Recommender>(stage)
