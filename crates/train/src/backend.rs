@@ -167,8 +167,8 @@ fn cuda_device() -> Result<Device, TrainError> {
     Ok(Device::cuda(0))
 }
 
-/// Checks, through the libraries' own entry points, that CUDA can run here.
-#[cfg(feature = "cuda")]
+/// Checks, through the libraries' own entry points, that CUDA can run here. Compiled in every
+/// build, so that one without the `cuda` feature can still say whether CUDA would work.
 pub mod cuda {
     /// The driver library's names, newest first.
     const DRIVER: &[&str] = if cfg!(windows) {
@@ -202,8 +202,9 @@ pub mod cuda {
             .find_map(|name| unsafe { libloading::Library::new(name) }.ok())
     }
 
-    /// `Ok` when the CUDA driver and NVRTC load and the driver counts at least one GPU.
-    pub fn check() -> Result<(), String> {
+    /// The number of GPUs when the CUDA driver and NVRTC load and the driver counts at least
+    /// one; otherwise what is missing and what to install.
+    pub fn check() -> Result<usize, String> {
         let Some(driver) = open(DRIVER) else {
             return Err(format!(
                 "CUDA is not available: no NVIDIA driver library ({}) on this machine. {INSTALL}",
@@ -249,19 +250,41 @@ pub mod cuda {
                 NVRTC.join(", ")
             ));
         }
-        Ok(())
+        Ok(count as usize)
     }
 }
 
 #[cfg(not(feature = "cuda"))]
 fn cuda_device() -> Result<Device, TrainError> {
-    Err(TrainError::Backend(
-        "this build has no CUDA backend; rebuild with `--features cuda`".into(),
-    ))
+    Err(TrainError::Backend(format!(
+        "this build has no CUDA backend; rebuild with `--features cuda` ({})",
+        match cuda::check() {
+            Ok(gpus) => format!("CUDA itself works here: the driver sees {gpus} GPU(s)"),
+            Err(e) => format!("and then: {e}"),
+        }
+    )))
 }
 
 impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cuda_without_a_driver_says_what_is_missing() {
+        let driver = ["/dev/nvidia0", "/dev/nvidiactl"]
+            .iter()
+            .any(|p| std::path::Path::new(p).exists());
+        match super::cuda::check() {
+            Ok(gpus) => assert!(driver && gpus > 0),
+            Err(e) if !driver => {
+                assert!(e.contains("CUDA is not available"), "{e}");
+                assert!(e.contains("NVIDIA driver"), "{e}");
+            }
+            Err(e) => assert!(e.contains("CUDA is not available"), "{e}"),
+        }
     }
 }
