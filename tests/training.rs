@@ -550,3 +550,67 @@ fn init_from_starts_from_an_earlier_runs_weights_and_refuses_other_shapes() {
         "{text}"
     );
 }
+
+/// Early stopping counts the epochs before a resume: a run stopped after its best epoch and
+/// resumed stops `patience` epochs after its best, not `patience` epochs after the resume.
+#[test]
+fn early_stopping_counts_the_epochs_before_a_resume() {
+    let (config, data) = overfitting_run();
+    let whole = tempfile::tempdir().unwrap();
+    let uninterrupted = fit(
+        &config,
+        &data,
+        &Device::flex(),
+        &common::quiet(whole.path(), "flex"),
+    )
+    .unwrap()
+    .report;
+    assert!(uninterrupted.stopped_early);
+    // The same run, stopped two epochs after its best (identical up to there: same seed).
+    let stop_after = uninterrupted.best_epoch + 2;
+    let dir = tempfile::tempdir().unwrap();
+    let interrupter = aprende::burn::train::Interrupter::new();
+    let checkpoint = dir
+        .path()
+        .join(format!("checkpoint/model-{stop_after}.bpk"));
+    let stop = interrupter.clone();
+    std::thread::spawn(move || {
+        while !checkpoint.is_file() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        stop.stop(Some("test"));
+    });
+    let options = aprende::train::FitOptions {
+        interrupter: Some(interrupter),
+        ..common::quiet(dir.path(), "flex")
+    };
+    let stopped = fit(&config, &data, &Device::flex(), &options)
+        .unwrap()
+        .report;
+    assert!(stopped.interrupted);
+    assert_eq!(stopped.best_epoch, uninterrupted.best_epoch);
+    if !optimizer_state_can_load() {
+        return;
+    }
+    let resume = aprende::train::FitOptions {
+        resume: true,
+        ..common::quiet(dir.path(), "flex")
+    };
+    let resumed = fit(&config, &data, &Device::flex(), &resume)
+        .unwrap()
+        .report;
+    assert!(resumed.stopped_early, "{:?}", resumed.history);
+    assert_eq!(
+        resumed.epochs_run - resumed.best_epoch,
+        config.patience,
+        "{:?}",
+        resumed.history
+    );
+    let lowest = resumed
+        .history
+        .iter()
+        .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
+        .unwrap();
+    assert_eq!(resumed.best_epoch, lowest.epoch);
+    assert_saved_model_is_the_best_epoch(dir.path(), &data, &resumed);
+}

@@ -11,8 +11,9 @@ use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::module::{Module, ParamGroup};
 use burn::prelude::*;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
-use burn::train::logger::InMemoryMetricLogger;
-use burn::train::metric::store::{Aggregate, EventStoreClient, Split};
+use burn::train::logger::MetricLogger;
+use burn::train::metric::store::{Aggregate, EpochSummary, EventStoreClient, MetricsUpdate, Split};
+use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
 use burn::train::{
     EarlyStoppingStrategy, InferenceStep, Learner, LearnerModel, SupervisedTraining, TrainStep,
 };
@@ -122,16 +123,108 @@ pub struct Learned {
     pub diverged: Option<Divergence>,
 }
 
-/// burn's checkpointing that keeps every epoch.
-struct KeepEveryEpoch;
+/// burn-train's metric values, kept in memory by epoch number. burn's file logger writes every
+/// batch's values to per-epoch files, which a kill leaves half-written and a resume then fails
+/// to parse; its in-memory logger numbers epochs from the first one it sees, so after a resume
+/// it answers for none of them. Early stopping and the checkpoints read the values here.
+#[derive(Default)]
+struct EpochMetrics {
+    names: std::collections::HashMap<MetricId, String>,
+    values: std::collections::HashMap<(String, String, usize), Vec<NumericEntry>>,
+}
 
-impl CheckpointingStrategy for KeepEveryEpoch {
+impl MetricLogger for EpochMetrics {
+    fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        let entries = update
+            .entries
+            .iter()
+            .chain(update.entries_numeric.iter().map(|n| &n.entry));
+        for entry in entries {
+            let Some(name) = self.names.get(&entry.metric_id) else {
+                continue;
+            };
+            if let Ok(value) = NumericEntry::deserialize(&entry.serialized_entry.serialized) {
+                self.values
+                    .entry((name.clone(), split.to_string(), epoch))
+                    .or_default()
+                    .push(value);
+            }
+        }
+    }
+
+    fn read_numeric(
+        &mut self,
+        name: &str,
+        epoch: usize,
+        split: &Split,
+    ) -> Result<Vec<NumericEntry>, String> {
+        Ok(self
+            .values
+            .get(&(name.to_string(), split.to_string(), epoch))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn log_metric_definition(&mut self, definition: MetricDefinition) {
+        self.names
+            .insert(definition.metric_id.clone(), definition.name.to_string());
+    }
+
+    fn log_epoch_summary(&mut self, _summary: EpochSummary) {}
+}
+
+/// Which checkpoints a run keeps: the epoch with the lowest validation loss and the last two
+/// (or every epoch, for pictures drawn per epoch). burn's own strategy finds the best epoch by
+/// reading the metric store, which after a resume holds only the epochs since, so it could
+/// delete the true best; this one starts from the resumed history.
+struct KeepBestAndLast {
+    every_epoch: bool,
+    best: Option<(usize, f64)>,
+}
+
+impl KeepBestAndLast {
+    fn new(every_epoch: bool, earlier: &[EpochRecord]) -> Self {
+        let best = earlier
+            .iter()
+            .filter(|r| r.val_loss.is_finite())
+            .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
+            .map(|r| (r.epoch, r.val_loss));
+        Self { every_epoch, best }
+    }
+}
+
+impl CheckpointingStrategy for KeepBestAndLast {
     fn checkpointing(
         &mut self,
-        _epoch: usize,
-        _collector: &EventStoreClient,
+        epoch: usize,
+        store: &EventStoreClient,
     ) -> Vec<CheckpointingAction> {
-        vec![CheckpointingAction::Save]
+        let mut actions = vec![CheckpointingAction::Save];
+        if self.every_epoch {
+            return actions;
+        }
+        let loss = store.find_metric("Loss", epoch, Aggregate::Mean, &Split::Valid);
+        let previous_best = self.best.map(|(e, _)| e);
+        if let Some(loss) = loss.filter(|l| l.is_finite())
+            && self.best.is_none_or(|(_, best)| loss < best)
+        {
+            self.best = Some((epoch, loss));
+        }
+        let best = self.best.map(|(e, _)| e);
+        let recent = |e: usize| e + 2 > epoch;
+        // The epoch that just left the last two, unless it is the best.
+        if epoch >= 3 && best != Some(epoch - 2) {
+            actions.push(CheckpointingAction::Delete(epoch - 2));
+        }
+        // A best that lost its place, once it is no longer one of the last two.
+        if let Some(old) = previous_best
+            && best != Some(old)
+            && !recent(old)
+            && old != epoch.saturating_sub(2)
+        {
+            actions.push(CheckpointingAction::Delete(old));
+        }
+        actions
     }
 }
 
@@ -221,14 +314,13 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
             SealedCheckpointer::new(&checkpoints, "optim"),
             SealedCheckpointer::new(&checkpoints, "scheduler"),
         )
-        // Metric values stay in memory: burn's file logger writes every batch's values to
-        // per-epoch files, which a kill leaves half-written and a resume then fails to parse.
         // The epoch means that matter are in history.json, written atomically.
-        .with_metric_logger(InMemoryMetricLogger::default())
+        .with_metric_logger(EpochMetrics::default())
         .num_epochs(config.epochs);
-    if keep_every_epoch {
-        training = training.with_checkpointing_strategy(KeepEveryEpoch);
-    }
+    training = training.with_checkpointing_strategy(KeepBestAndLast::new(
+        keep_every_epoch,
+        &history.lock().unwrap_or_else(|e| e.into_inner()),
+    ));
     if let Some(epoch) = resumed_at {
         training = training.checkpoint(epoch);
     }
