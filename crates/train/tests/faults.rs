@@ -342,31 +342,30 @@ fn exploding_table(dir: &Path) -> PathBuf {
     path
 }
 
+/// `train` on the exploding table with `extra` flags, to its end.
+fn train_on_table(dir: &Path, table: &Path, extra: &[&str]) -> Output {
+    let dataset = format!("csv:{}", table.display());
+    let mut args = vec![
+        "--dataset",
+        &dataset,
+        "--target",
+        "price",
+        "--task",
+        "regression",
+    ];
+    args.extend_from_slice(extra);
+    run_within(train(dir, &args), Duration::from_secs(120)).0
+}
+
 #[test]
 fn an_infinite_loss_stops_the_run_and_keeps_nothing_when_no_epoch_finished() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("run");
     let table = exploding_table(root.path());
-    let dataset = format!("csv:{}", table.display());
-    let (output, _) = run_within(
-        train(
-            &dir,
-            &[
-                "--dataset",
-                &dataset,
-                "--target",
-                "price",
-                "--task",
-                "regression",
-                "--optimizer",
-                "sgd",
-                "--lr",
-                "0.01",
-                "--epochs",
-                "5",
-            ],
-        ),
-        Duration::from_secs(120),
+    let output = train_on_table(
+        &dir,
+        &table,
+        &["--optimizer", "sgd", "--lr", "0.01", "--epochs", "5"],
     );
     let said = text(&output);
     assert_eq!(output.status.code(), Some(1), "{said}");
@@ -385,23 +384,7 @@ fn a_divergence_after_finished_epochs_keeps_the_best_of_them() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("run");
     let table = exploding_table(root.path());
-    let dataset = format!("csv:{}", table.display());
-    let (output, _) = run_within(
-        train(
-            &dir,
-            &[
-                "--dataset",
-                &dataset,
-                "--target",
-                "price",
-                "--task",
-                "regression",
-                "--epochs",
-                "2",
-            ],
-        ),
-        Duration::from_secs(120),
-    );
+    let output = train_on_table(&dir, &table, &["--epochs", "2"]);
     assert!(output.status.success(), "{}", text(&output));
     // Resumed with a rate no network survives: epoch 3 diverges.
     let (output, _) = run_within(
