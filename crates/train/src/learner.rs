@@ -28,7 +28,7 @@ use crate::faults::FaultyBatcher;
 use crate::plan::{FitOptions, TrainingData};
 use crate::record::SealedCheckpointer;
 use crate::renderer::{Divergence, RecordingRenderer, SharedDivergence};
-use crate::report::EpochRecord;
+use crate::report::{EpochRecord, lowest_val_loss};
 use crate::resume::ResumePoint;
 use crate::run::{checkpoint_path, files, load_checkpoint};
 
@@ -184,11 +184,7 @@ struct KeepBestAndLast {
 
 impl KeepBestAndLast {
     fn new(every_epoch: bool, earlier: &[EpochRecord]) -> Self {
-        let best = earlier
-            .iter()
-            .filter(|r| r.val_loss.is_finite())
-            .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
-            .map(|r| (r.epoch, r.val_loss));
+        let best = lowest_val_loss(earlier).map(|r| (r.epoch, r.val_loss));
         Self { every_epoch, best }
     }
 }
@@ -240,10 +236,7 @@ struct Patience {
 
 impl Patience {
     fn new(patience: usize, earlier: &[EpochRecord]) -> Self {
-        let best = earlier
-            .iter()
-            .filter(|r| r.val_loss.is_finite())
-            .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss));
+        let best = lowest_val_loss(earlier);
         Self {
             patience,
             best_epoch: best.map_or(0, |r| r.epoch),

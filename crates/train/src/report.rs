@@ -25,6 +25,14 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
+/// The epoch of `history` with the lowest finite validation loss.
+pub fn lowest_val_loss(history: &[EpochRecord]) -> Option<&EpochRecord> {
+    history
+        .iter()
+        .filter(|r| r.val_loss.is_finite())
+        .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss))
+}
+
 impl EpochRecord {
     /// The one-line progress message of this epoch.
     pub fn line(&self, total_epochs: usize) -> String {

@@ -35,13 +35,7 @@ pub fn finished_marker(dir: &Path) -> std::path::PathBuf {
 /// Whether early stopping with `patience` would have stopped after the last epoch of
 /// `history`: the lowest validation loss is `patience` or more epochs old.
 pub fn patience_ran_out(history: &[EpochRecord], patience: usize) -> bool {
-    let (Some(last), Some(best)) = (
-        history.last(),
-        history
-            .iter()
-            .filter(|r| r.val_loss.is_finite())
-            .min_by(|a, b| a.val_loss.total_cmp(&b.val_loss)),
-    ) else {
+    let (Some(last), Some(best)) = (history.last(), crate::report::lowest_val_loss(history)) else {
         return false;
     };
     patience > 0 && last.epoch - best.epoch >= patience
