@@ -82,7 +82,15 @@ fn csv_seeds_parse_or_fail_cleanly() {
 fn image_seeds_decode_or_fail_cleanly() {
     let mut decoded = 0;
     for (path, bytes) in seeds("image") {
-        match data::folder::decode_image(&bytes) {
+        let started = std::time::Instant::now();
+        let result = data::folder::decode_image(&bytes);
+        eprintln!(
+            "{}: {} bytes, {:.2} s",
+            path.display(),
+            bytes.len(),
+            started.elapsed().as_secs_f64()
+        );
+        match result {
             Ok(image) => {
                 assert!(image.width() <= data::folder::MAX_IMAGE_SIDE);
                 assert!(image.height() <= data::folder::MAX_IMAGE_SIDE);

@@ -22,6 +22,11 @@ pub struct Skipped {
 }
 
 /// Resizes `img` so that it covers `width` x `height`, then crops the centre.
+///
+/// An image more than eight times the size it is resized to is first shrunk to four times
+/// it by area averaging (`thumbnail`), which is much faster than the triangle filter over
+/// every source pixel: a 45-megapixel image (or a 43-byte GIF that announces one) takes
+/// milliseconds, not seconds.
 pub fn resize_center_crop(img: &DynamicImage, width: u32, height: u32) -> DynamicImage {
     let scale = f64::max(
         f64::from(width) / f64::from(img.width().max(1)),
@@ -29,6 +34,13 @@ pub fn resize_center_crop(img: &DynamicImage, width: u32, height: u32) -> Dynami
     );
     let rw = ((f64::from(img.width()) * scale).round() as u32).max(width);
     let rh = ((f64::from(img.height()) * scale).round() as u32).max(height);
+    let shrunk;
+    let img = if scale < 1.0 / 8.0 {
+        shrunk = img.thumbnail_exact(rw.saturating_mul(4), rh.saturating_mul(4));
+        &shrunk
+    } else {
+        img
+    };
     img.resize_exact(rw, rh, FilterType::Triangle).crop_imm(
         (rw - width) / 2,
         (rh - height) / 2,
