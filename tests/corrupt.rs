@@ -11,7 +11,7 @@ use aprende::app::evaluate::{EvaluateOptions, evaluate_run};
 use aprende::app::predict_files;
 use aprende::burn::prelude::*;
 use aprende::data::{DataDir, DownloadOptions, ImageSplits};
-use aprende::train::{FitOptions, OptimizerSettings, TrainingConfig, TrainingData, fit};
+use aprende::train::{OptimizerSettings, TrainingConfig, TrainingData, fit};
 
 /// A two-epoch MNIST MLP run, its data, and an image to predict.
 fn trained_run(dir: &Path) -> (TrainingConfig, TrainingData, PathBuf) {
@@ -137,10 +137,7 @@ fn damaged_weights_are_errors_naming_the_file() {
             &config.clone().with_epochs(4),
             &data,
             &Device::flex(),
-            &FitOptions {
-                resume: true,
-                ..common::quiet(&run, "flex")
-            },
+            &common::resuming(&run),
         )
         .unwrap_err()
         .to_string();
@@ -154,10 +151,7 @@ fn damaged_weights_are_errors_naming_the_file() {
             &config.clone().with_epochs(3),
             &data,
             &Device::flex(),
-            &FitOptions {
-                resume: true,
-                ..common::quiet(&run, "flex")
-            },
+            &common::resuming(&run),
         )
         .unwrap()
         .report;

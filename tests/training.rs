@@ -340,10 +340,7 @@ fn an_interrupted_run_saves_the_best_epoch_it_finished() {
     if !optimizer_state_can_load() {
         return;
     }
-    let resume = aprende::train::FitOptions {
-        resume: true,
-        ..common::quiet(dir.path(), "flex")
-    };
+    let resume = common::resuming(dir.path());
     let resumed = fit(&config, &data, &Device::flex(), &resume)
         .unwrap()
         .report;
@@ -407,10 +404,7 @@ fn an_interrupted_run_saves_the_best_epoch_it_finished() {
         &config,
         &data,
         &Device::flex(),
-        &aprende::train::FitOptions {
-            resume: true,
-            ..common::quiet(empty.path(), "flex")
-        },
+        &common::resuming(empty.path()),
     )
     .unwrap_err()
     .to_string();
@@ -566,10 +560,7 @@ fn early_stopping_counts_the_epochs_before_a_resume() {
     if !optimizer_state_can_load() {
         return;
     }
-    let resume = aprende::train::FitOptions {
-        resume: true,
-        ..common::quiet(dir.path(), "flex")
-    };
+    let resume = common::resuming(dir.path());
     let resumed = fit(&config, &data, &Device::flex(), &resume)
         .unwrap()
         .report;

@@ -97,6 +97,14 @@ pub fn quiet(dir: &Path, backend: &str) -> FitOptions {
     }
 }
 
+/// Fit options that resume the run in `dir` (`train --resume`), showing no progress.
+pub fn resuming(dir: &Path) -> FitOptions {
+    FitOptions {
+        resume: true,
+        ..quiet(dir, "flex")
+    }
+}
+
 /// A tiny HTTP server over `root`. When `corrupt` is set, it flips a byte of every file it
 /// sends. It counts requests and stops with the test process.
 pub struct Server {
