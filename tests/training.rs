@@ -317,7 +317,7 @@ fn an_interrupted_run_saves_the_best_epoch_it_finished() {
     let config = config.with_patience(0).with_epochs(20);
     let dir = tempfile::tempdir().unwrap();
     // Stop once the first epoch's checkpoint is on disk, as a user might mid-run.
-    let options = stopped_once_written(dir.path(), "checkpoint/model-1.bpk");
+    let options = common::stopped_once_written(dir.path(), "checkpoint/model-1.bpk");
     let report = fit(&config, &data, &Device::flex(), &options)
         .unwrap()
         .report;
@@ -551,7 +551,8 @@ fn early_stopping_counts_the_epochs_before_a_resume() {
     // The same run, stopped two epochs after its best (identical up to there: same seed).
     let stop_after = uninterrupted.best_epoch + 2;
     let dir = tempfile::tempdir().unwrap();
-    let options = stopped_once_written(dir.path(), &format!("checkpoint/model-{stop_after}.bpk"));
+    let options =
+        common::stopped_once_written(dir.path(), &format!("checkpoint/model-{stop_after}.bpk"));
     let stopped = fit(&config, &data, &Device::flex(), &options)
         .unwrap()
         .report;
@@ -578,22 +579,4 @@ fn early_stopping_counts_the_epochs_before_a_resume() {
         .unwrap();
     assert_eq!(resumed.best_epoch, lowest.epoch);
     assert_saved_model_is_the_best_epoch(dir.path(), &data, &resumed);
-}
-
-/// Fit options for a run in `dir` whose interrupter stops it once `file` (relative to `dir`)
-/// exists, as a user's Ctrl-C would.
-fn stopped_once_written(dir: &std::path::Path, file: &str) -> aprende::train::FitOptions {
-    let interrupter = aprende::burn::train::Interrupter::new();
-    let path = dir.join(file);
-    let stop = interrupter.clone();
-    std::thread::spawn(move || {
-        while !path.is_file() {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        stop.stop(Some("test"));
-    });
-    aprende::train::FitOptions {
-        interrupter: Some(interrupter),
-        ..common::quiet(dir, "flex")
-    }
 }

@@ -105,6 +105,24 @@ pub fn resuming(dir: &Path) -> FitOptions {
     }
 }
 
+/// Fit options for a run in `dir` whose interrupter stops it once `file` (relative to `dir`)
+/// exists, as a user's Ctrl-C would.
+pub fn stopped_once_written(dir: &Path, file: &str) -> FitOptions {
+    let interrupter = aprende::burn::train::Interrupter::new();
+    let path = dir.join(file);
+    let stop = interrupter.clone();
+    std::thread::spawn(move || {
+        while !path.is_file() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        stop.stop(Some("test"));
+    });
+    FitOptions {
+        interrupter: Some(interrupter),
+        ..quiet(dir, "flex")
+    }
+}
+
 /// A tiny HTTP server over `root`. When `corrupt` is set, it flips a byte of every file it
 /// sends. It counts requests and stops with the test process.
 pub struct Server {

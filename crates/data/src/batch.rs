@@ -104,6 +104,28 @@ impl IndexDataset {
     }
 }
 
+/// The training indices of a data-parallel run on `devices` devices. burn gives each device
+/// a contiguous slice of the training set (and shuffles within it every epoch), and a split's
+/// indices come in class order: so the indices are shuffled with `seed` first, or one device
+/// would see only cats and the other only dogs. They are then padded, by repeating the first
+/// ones, to a multiple of `devices`, as PyTorch's `DistributedSampler` pads: every device gets
+/// as many examples, so as many batches of the same sizes, and no device runs out of batches
+/// before the others. One device keeps `indices` as they are.
+pub fn for_devices(indices: &[usize], devices: usize, seed: u64) -> Vec<usize> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut order = indices.to_vec();
+    if devices <= 1 || order.is_empty() {
+        return order;
+    }
+    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed ^ 0x0DE7_1CE5));
+    let short = order.len().next_multiple_of(devices) - order.len();
+    for i in 0..short {
+        order.push(order[i % order.len()]);
+    }
+    order
+}
+
 impl Dataset<usize> for IndexDataset {
     fn get(&self, index: usize) -> Result<usize, burn::data::dataset::DatasetError> {
         Ok(self.indices[index])
@@ -111,5 +133,30 @@ impl Dataset<usize> for IndexDataset {
 
     fn len(&self) -> usize {
         self.indices.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_devices;
+
+    #[test]
+    fn device_slices_are_shuffled_even_and_cover_every_example() {
+        // Class order: 0..50 are cats, 50..101 dogs.
+        let indices: Vec<usize> = (0..101).collect();
+        let order = for_devices(&indices, 2, 7);
+        assert_eq!(order.len(), 102, "padded to a multiple of the device count");
+        let mut seen = order.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen, indices, "every example is there");
+        // burn's split: the first half to device 0. It holds both classes.
+        let first = &order[..51];
+        let cats = first.iter().filter(|&&i| i < 50).count();
+        assert!((15..=36).contains(&cats), "{cats} cats of 51");
+        assert_eq!(order, for_devices(&indices, 2, 7), "the seed fixes it");
+        assert_ne!(order, for_devices(&indices, 2, 8));
+        assert_eq!(for_devices(&indices, 1, 7), indices, "one device: as given");
+        assert_eq!(for_devices(&indices[..2], 3, 7).len(), 3);
     }
 }

@@ -138,11 +138,24 @@ fn trained_line(t: &Report) -> String {
             t.best().map_or(f64::NAN, |b| b.val_loss)
         )
     });
+    let on = if t.devices.len() > 1 || t.strategy == crate::devices::Strategy::Ddp {
+        format!(
+            "on {} `{}` devices ({}, {}; global batch {}, {} optimizer steps)",
+            t.devices.len(),
+            t.backend,
+            t.devices.join(", "),
+            t.strategy,
+            t.global_batch,
+            t.optimizer_steps()
+        )
+    } else {
+        format!("with the `{}` backend", t.backend)
+    };
     let line = format!(
-        "Trained `{}` on `{}` with the `{}` backend ({} parameters, seed {}): {} epochs in {:.1} s, best epoch {}{}.",
+        "Trained `{}` on `{}` {} ({} parameters, seed {}): {} epochs in {:.1} s, best epoch {}{}.",
         t.model,
         t.dataset,
-        t.backend,
+        on,
         models::summary::thousands(t.params),
         t.seed,
         t.epochs_run,

@@ -37,22 +37,38 @@ impl BackendKind {
     /// Opens the backend's default device. A backend that is not compiled in, or a GPU API
     /// with no adapter, is an error that says what to do.
     pub fn device(self) -> Result<Device, TrainError> {
+        self.device_at(None)
+    }
+
+    /// Opens device `index` of the backend (`None`: its default device). The CPU backends
+    /// have one device.
+    pub fn device_at(self, index: Option<usize>) -> Result<Device, TrainError> {
         match self {
             BackendKind::Flex => Ok(Device::flex()),
             #[allow(deprecated)]
             BackendKind::Ndarray => Ok(Device::ndarray()),
-            BackendKind::Wgpu => wgpu_device(),
-            BackendKind::Cuda => cuda_device(),
+            BackendKind::Wgpu => wgpu_device(index),
+            BackendKind::Cuda => cuda_device(index.unwrap_or(0)),
         }
     }
 }
 
-/// The wgpu runtime can be set up once per process, so the outcome of the first attempt is
-/// kept and handed out again.
+/// A wgpu device can be set up once per process, so the outcome of the first attempt for
+/// each index is kept and handed out again.
 #[cfg(feature = "wgpu")]
-fn wgpu_device() -> Result<Device, TrainError> {
-    static WGPU: std::sync::OnceLock<Result<Device, String>> = std::sync::OnceLock::new();
-    WGPU.get_or_init(wgpu::open)
+fn wgpu_device(index: Option<usize>) -> Result<Device, TrainError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    /// Each index's device, or why it did not open.
+    type Opened = HashMap<Option<usize>, Result<Device, String>>;
+    static WGPU: OnceLock<Mutex<Opened>> = OnceLock::new();
+    let mut opened = WGPU
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    opened
+        .entry(index)
+        .or_insert_with(|| wgpu::open(index))
         .clone()
         .map_err(TrainError::Backend)
 }
@@ -67,6 +83,7 @@ fn wgpu_device() -> Result<Device, TrainError> {
 #[cfg(feature = "wgpu")]
 pub mod wgpu {
     use burn::prelude::Device;
+    use burn::tensor::DeviceKind;
     use burn::tensor::wgpu::{WgpuBackend, wgpu};
 
     /// The graphics APIs tried, best first.
@@ -78,17 +95,24 @@ pub mod wgpu {
         &[WgpuBackend::Vulkan]
     };
 
-    /// Opens the first adapter of [`APIS`], or says what was found and what to install.
-    pub fn open() -> Result<Device, String> {
+    /// Opens the default adapter of the first of [`APIS`] that has one, or with an `index`,
+    /// its discrete GPU of that index; or says what was found and what to install.
+    pub fn open(index: Option<usize>) -> Result<Device, String> {
+        let kind = index.map_or(DeviceKind::DefaultDevice, DeviceKind::DiscreteGpu);
         let mut failures = Vec::new();
         for api in APIS {
-            match Device::wgpu_options().graphics_api(*api).init() {
+            match Device::wgpu_options()
+                .graphics_api(*api)
+                .device_kind(kind.clone())
+                .init()
+            {
                 Ok(device) => return Ok(device),
                 Err(e) => failures.push(format!("{api:?}: {e}")),
             }
         }
+        let which = index.map_or(String::new(), |i| format!(" for discrete GPU {i}"));
         Err(format!(
-            "wgpu found no {} adapter ({}). {} aprende drives wgpu only through {}: its OpenGL \
+            "wgpu found no {} adapter{which} ({}). {} aprende drives wgpu only through {}: its OpenGL \
              backend hangs in training. Install a driver: on Debian/Ubuntu without a GPU, \
              `apt-get install mesa-vulkan-drivers libvulkan1` (the lavapipe software adapter); \
              with a GPU, its vendor's Vulkan driver. Or use `--backend flex`.",
@@ -152,19 +176,37 @@ pub mod wgpu {
 }
 
 #[cfg(not(feature = "wgpu"))]
-fn wgpu_device() -> Result<Device, TrainError> {
+fn wgpu_device(_index: Option<usize>) -> Result<Device, TrainError> {
     Err(TrainError::Backend(
         "this build has no wgpu backend; rebuild with the `wgpu` cargo feature (on by default)"
             .into(),
     ))
 }
 
-/// CUDA device 0, after checking that the driver and NVRTC (which compiles burn's kernels)
-/// load and that the driver sees a GPU: without them burn panics on first use.
+/// CUDA device `index`, after checking that the driver and NVRTC (which compiles burn's
+/// kernels) load and that the driver sees that GPU: without them burn panics on first use.
 #[cfg(feature = "cuda")]
-fn cuda_device() -> Result<Device, TrainError> {
-    cuda::check().map_err(TrainError::Backend)?;
-    Ok(Device::cuda(0))
+fn cuda_device(index: usize) -> Result<Device, TrainError> {
+    let count = cuda_device_count()?;
+    if index >= count {
+        return Err(TrainError::Backend(format!(
+            "there is no CUDA device {index}: the driver sees {count} GPU(s), cuda:0 to cuda:{}",
+            count - 1
+        )));
+    }
+    Ok(Device::cuda(index))
+}
+
+/// How many GPUs CUDA sees here (`--devices cuda` trains on all of them).
+#[cfg(feature = "cuda")]
+pub fn cuda_device_count() -> Result<usize, TrainError> {
+    cuda::check().map_err(TrainError::Backend)
+}
+
+/// Without the `cuda` feature there is no CUDA device to count: the error says so.
+#[cfg(not(feature = "cuda"))]
+pub fn cuda_device_count() -> Result<usize, TrainError> {
+    cuda_device(0).map(|_| 0)
 }
 
 /// Checks, through the libraries' own entry points, that CUDA can run here. Compiled in every
@@ -255,7 +297,7 @@ pub mod cuda {
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda_device() -> Result<Device, TrainError> {
+fn cuda_device(_index: usize) -> Result<Device, TrainError> {
     Err(TrainError::Backend(format!(
         "this build has no CUDA backend; rebuild with `--features cuda` ({})",
         match cuda::check() {
@@ -263,6 +305,65 @@ fn cuda_device() -> Result<Device, TrainError> {
             Err(e) => format!("and then: {e}"),
         }
     )))
+}
+
+/// Devices another machine serves over a websocket (`app serve-device`), through burn's remote
+/// backend: every tensor operation is sent to the server, so a fast link matters.
+pub mod remote {
+    use burn::prelude::Device;
+
+    use crate::error::TrainError;
+
+    /// The devices of the server at `url` (`ws://HOST:PORT`): device `index`, or all it
+    /// serves, each with its name; `token` is the credential its `--token` asks for.
+    #[cfg(feature = "remote")]
+    pub fn open(
+        url: &str,
+        index: Option<usize>,
+        token: Option<&str>,
+    ) -> Result<Vec<(Device, String)>, TrainError> {
+        use burn::tensor::remote::RemoteHost;
+        let mut host = RemoteHost::websocket(url);
+        if let Some(token) = token {
+            host = host.with_credential(token);
+        }
+        let failed = |e: &dyn std::fmt::Display| {
+            TrainError::Backend(format!(
+                "cannot reach the devices served at {url}: {e}. Is `app serve-device` running \
+                 there, on that port, and does --remote-token match its --token?"
+            ))
+        };
+        match index {
+            Some(i) => {
+                let device = Device::remote_options(&host)
+                    .device_index(i)
+                    .init()
+                    .map_err(|e| failed(&e))?;
+                Ok(vec![(device, format!("{url}/{i}"))])
+            }
+            None => {
+                let devices = host.devices().map_err(|e| failed(&e))?;
+                Ok(devices
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, d)| (d, format!("{url}/{i}")))
+                    .collect())
+            }
+        }
+    }
+
+    /// Without the `remote` feature, an error that says how to get it.
+    #[cfg(not(feature = "remote"))]
+    pub fn open(
+        url: &str,
+        _index: Option<usize>,
+        _token: Option<&str>,
+    ) -> Result<Vec<(Device, String)>, TrainError> {
+        Err(TrainError::Backend(format!(
+            "this build has no remote devices ({url}); rebuild with `--features remote` \
+             (burn's remote backend, off by default for its size)"
+        )))
+    }
 }
 
 impl fmt::Display for BackendKind {

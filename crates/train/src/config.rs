@@ -6,8 +6,8 @@ use std::path::Path;
 use burn::config::Config;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
-use burn::optim::ModuleOptimizer;
 use burn::optim::{AdamConfig, SgdConfig, momentum::MomentumConfig};
+use burn::optim::{ModuleOptimizer, Optimizer};
 use models::{InputSpec, LrSchedule, ModelConfig, ModelOptions};
 
 use crate::error::TrainError;
@@ -44,16 +44,28 @@ pub struct OptimizerSettings {
 impl OptimizerSettings {
     /// The burn optimizer.
     pub fn init(&self) -> ModuleOptimizer {
+        self.init_scaled(1.0)
+    }
+
+    /// The burn optimizer, multiplying every gradient by `gradient_scale` before its step
+    /// (several devices whose gradients burn sums: see
+    /// [`Devices::gradient_scale`](crate::devices::Devices::gradient_scale)).
+    pub fn init_scaled(&self, gradient_scale: f64) -> ModuleOptimizer {
         match self.kind {
             // Keras and PyTorch use eps = 1e-7 / 1e-8; burn's default is 1e-5.
-            OptimizerKind::Adam => AdamConfig::new().with_epsilon(1e-7).init(),
+            OptimizerKind::Adam => {
+                scaled(AdamConfig::new().with_epsilon(1e-7).build(), gradient_scale)
+            }
             OptimizerKind::Sgd => {
                 let momentum = (self.momentum > 0.0).then(|| {
                     MomentumConfig::new()
                         .with_momentum(self.momentum)
                         .with_dampening(0.0)
                 });
-                SgdConfig::new().with_momentum(momentum).init()
+                scaled(
+                    SgdConfig::new().with_momentum(momentum).build(),
+                    gradient_scale,
+                )
             }
         }
     }
@@ -85,6 +97,49 @@ impl OptimizerSettings {
         ModuleLrSchedulerConfig::new(at(self.lr))
             .with_group(group, at(self.lr * factor))
             .init()
+    }
+}
+
+/// `optimizer` over a whole module, its gradients first multiplied by `scale` (unless 1).
+fn scaled<O: Optimizer>(optimizer: O, scale: f64) -> ModuleOptimizer {
+    if scale == 1.0 {
+        ModuleOptimizer::from(optimizer)
+    } else {
+        ModuleOptimizer::from(ScaledGradients {
+            inner: optimizer,
+            scale,
+        })
+    }
+}
+
+/// An optimizer that multiplies each gradient by `scale` and hands it to `inner`: the same
+/// update as scaling the loss, for every task's loss at once. Its state is `inner`'s, so its
+/// checkpoints are those of `inner`.
+#[derive(Clone)]
+struct ScaledGradients<O> {
+    inner: O,
+    scale: f64,
+}
+
+impl<O: Optimizer> Optimizer for ScaledGradients<O> {
+    type State<const D: usize> = O::State<D>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: f64,
+        tensor: burn::tensor::Tensor<D>,
+        grad: burn::tensor::Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (burn::tensor::Tensor<D>, Option<Self::State<D>>) {
+        self.inner
+            .step(lr, tensor, grad.mul_scalar(self.scale), state)
+    }
+
+    fn to_device<const D: usize>(
+        state: Self::State<D>,
+        device: &burn::prelude::Device,
+    ) -> Self::State<D> {
+        O::to_device(state, device)
     }
 }
 

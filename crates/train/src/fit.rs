@@ -11,6 +11,7 @@ use models::Network;
 use crate::artifacts::{ReportHeader, write_report};
 use crate::boundary;
 use crate::config::TrainingConfig;
+use crate::devices::{Devices, Strategy};
 use crate::error::TrainError;
 use crate::learner::{Learned, Stage, loaders, trainable_params};
 pub use crate::plan::{FitOptions, TrainingData};
@@ -138,7 +139,14 @@ pub fn fit_task(
     } else {
         config.normalization.clone()
     };
-    let stage_loaders = loaders(config, data, stage_data, stage_normalization, device, dir)?;
+    let stage_loaders = loaders(
+        config,
+        data,
+        stage_data,
+        stage_normalization,
+        device,
+        options,
+    )?;
     // A classifier of points in the plane draws its decision boundary after every epoch.
     let draws_boundary = boundary::applies(task, config, &network, device);
 
@@ -208,6 +216,15 @@ pub fn fit_task(
         dataset: config.dataset.clone(),
         task: task.name().to_string(),
         backend: options.backend.clone(),
+        devices: options
+            .devices
+            .as_ref()
+            .map_or_else(|| vec![options.backend.clone()], |d| d.names.clone()),
+        strategy: options
+            .devices
+            .as_ref()
+            .map_or(Strategy::SingleDevice, |d| d.strategy),
+        global_batch: config.batch_size * options.devices.as_ref().map_or(1, Devices::replicas),
         params,
         seed: config.seed,
         epochs_run,

@@ -4,10 +4,13 @@
 //! and its metrics.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::module::{Module, ParamGroup};
 use burn::prelude::*;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
@@ -23,6 +26,7 @@ use data::{ImageBatch, ImageBatcher, ImageSet};
 use models::Network;
 
 use crate::config::TrainingConfig;
+use crate::devices::{Devices, Strategy};
 use crate::error::TrainError;
 use crate::faults::FaultyBatcher;
 use crate::plan::{FitOptions, TrainingData};
@@ -259,6 +263,49 @@ impl EarlyStoppingStrategy for Patience {
     }
 }
 
+/// Counts optimizer steps. burn steps every group of the learning-rate schedule once per
+/// optimizer step; the counter joins the schedule as a group of no parameter whose rate is
+/// never used, and records nothing in checkpoints.
+#[derive(Clone)]
+pub struct StepCounter {
+    calls: Arc<AtomicUsize>,
+    per_step: usize,
+}
+
+impl StepCounter {
+    /// A counter for a schedule stepped `per_step` times per optimizer step (each DDP worker
+    /// steps its own copy).
+    pub fn new(per_step: usize) -> Self {
+        Self {
+            calls: Arc::default(),
+            per_step: per_step.max(1),
+        }
+    }
+
+    /// `scheduler` with the counter as one more group.
+    pub fn attach(&self, scheduler: ModuleLrScheduler) -> ModuleLrScheduler {
+        scheduler.with_group(ParamGroup::from_paths(Vec::<String>::new()), self.clone())
+    }
+
+    /// The optimizer steps since the last call.
+    pub fn take(&self) -> usize {
+        self.calls.swap(0, Ordering::SeqCst) / self.per_step
+    }
+}
+
+impl LrScheduler for StepCounter {
+    fn step(&mut self) -> f64 {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        0.0
+    }
+
+    fn to_record(&self) -> LrSchedulerRecord {
+        LrSchedulerRecord::new()
+    }
+
+    fn load_record(&mut self, _record: LrSchedulerRecord) {}
+}
+
 /// Runs burn-train's learner with the task wrapper `M` and restores the epoch with the lowest
 /// validation loss.
 pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
@@ -273,8 +320,12 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
         keep_every_epoch,
     } = stage;
     let dir = &options.artifact_dir;
-    // One optimizer step per batch; a schedule spans every step of every epoch.
-    let steps = config.epochs * loaders.train.num_items().div_ceil(config.batch_size);
+    let devices = options.devices.as_ref();
+    let replicas = devices.map_or(1, Devices::replicas);
+    // One optimizer step per batch of each device (whose slices are equal: see
+    // `data::batch::for_devices`); a schedule spans every step of every epoch.
+    let steps_per_epoch = (loaders.train.num_items() / replicas).div_ceil(config.batch_size);
+    let steps = config.epochs * steps_per_epoch;
     let resumed_at = resume.as_ref().map(|r| r.epoch);
     let trained = resume.as_ref().is_some_and(|r| r.trained);
     let earlier = resume.map(|r| r.history).unwrap_or_default();
@@ -320,6 +371,14 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
     if let Some(interrupter) = &options.interrupter {
         training = training.with_interrupter(interrupter.clone());
     }
+    if let Some(devices) = devices.filter(|d| d.strategy != Strategy::SingleDevice) {
+        training = training.with_training_strategy(devices.execution().into());
+    }
+    // Each DDP worker steps its own copy of the schedule.
+    let counter = StepCounter::new(match devices.map(|d| d.strategy) {
+        Some(Strategy::Ddp) => replicas,
+        _ => 1,
+    });
     let renderer = RecordingRenderer::new(
         options.progress,
         training.interrupter(),
@@ -327,7 +386,8 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
         resumed_at,
     )
     .with_history_file(dir.join(files::HISTORY))
-    .with_divergence(divergence.clone());
+    .with_divergence(divergence.clone())
+    .with_step_counter(counter.clone());
     training = training.renderer(Box::new(renderer));
     if config.patience > 0 {
         training = training.early_stopping(patience);
@@ -339,10 +399,11 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
     }
     .map_err(|e| TrainError::Config(format!("learning-rate schedule: {e}")))?;
     let started = Instant::now();
+    let gradient_scale = devices.map_or(1.0, Devices::gradient_scale);
     let result = training.launch(Learner::new(
         M::wrap(network, config),
-        config.optimizer.init(),
-        scheduler,
+        config.optimizer.init_scaled(gradient_scale),
+        counter.attach(scheduler),
     ));
     let train_seconds = earlier_seconds + started.elapsed().as_secs_f64();
     if let Some(error) = result.error {
@@ -409,8 +470,10 @@ pub fn loaders(
     stage: &TrainingData,
     normalization: Option<data::Normalization>,
     device: &Device,
-    dir: &Path,
+    options: &FitOptions,
 ) -> Result<Loaders, TrainError> {
+    let dir = &options.artifact_dir;
+    let replicas = options.devices.as_ref().map_or(1, Devices::replicas);
     let batcher = ImageBatcher::new(stage.train.clone()).with_normalization(normalization);
     let augmenter = (!config.augment.is_identity() && stage.train.image(0).is_some()).then(|| {
         Arc::new(Augmenter::new(
@@ -429,7 +492,11 @@ pub fn loaders(
     .shuffle(config.seed)
     .num_workers(config.workers)
     .set_device(device.clone())
-    .build(IndexDataset::new(stage.split.train.clone()));
+    .build(IndexDataset::new(data::batch::for_devices(
+        &stage.split.train,
+        replicas,
+        config.seed,
+    )));
     let valid = DataLoaderBuilder::new(batcher)
         .batch_size(config.batch_size)
         .num_workers(config.workers)

@@ -16,6 +16,7 @@ pub mod artifacts;
 pub mod backend;
 pub mod boundary;
 pub mod config;
+pub mod devices;
 pub mod error;
 pub mod evaluate;
 pub mod faults;
@@ -36,6 +37,7 @@ pub mod transfer;
 
 pub use backend::BackendKind;
 pub use config::{InitFrom, OptimizerKind, OptimizerSettings, TrainingConfig};
+pub use devices::{DeviceList, Devices, Strategy};
 pub use error::{TrainError, describe};
 pub use evaluate::forward_examples;
 pub use fit::{FitOptions, FitOutcome, TrainingData, fit, fit_task};

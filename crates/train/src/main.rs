@@ -15,7 +15,8 @@ use train::run::files;
 use train::settings::{Flags, Settings};
 use train::task::recommendation::{rating_splits, ratings_shape};
 use train::{
-    BackendKind, FitOptions, InitFrom, ProgressMode, TrainingConfig, TrainingData, fit_task,
+    BackendKind, DeviceList, FitOptions, InitFrom, ProgressMode, TrainingConfig, TrainingData,
+    fit_task,
 };
 
 /// Train a neural network with burn, on CPU (flex, ndarray) or GPU (wgpu, cuda).
@@ -25,6 +26,18 @@ struct Args {
     /// Compute backend: flex (fast CPU), ndarray (CPU), wgpu (GPU), cuda.
     #[arg(long, default_value = "flex", value_enum)]
     backend: BackendKind,
+    /// Train data-parallel on several devices: flex,flex | cuda (every GPU) | cuda:0,cuda:1 |
+    /// wgpu:0,wgpu:1 | ws://HOST:PORT/INDEX,... (devices `app serve-device` serves).
+    /// --batch-size is per device [default: the --backend device alone]
+    #[arg(long, value_name = "LIST", conflicts_with = "backend")]
+    devices: Option<DeviceList>,
+    /// With CUDA devices: burn's distributed data parallel (NCCL all-reduce) instead of its
+    /// multi-device strategy
+    #[arg(long)]
+    ddp: bool,
+    /// The token `app serve-device --token` asks of remote devices
+    #[arg(long, env = "APRENDE_REMOTE_TOKEN", hide_env_values = true)]
+    remote_token: Option<String>,
     /// What to train, and how.
     #[command(flatten)]
     flags: Flags,
@@ -85,9 +98,15 @@ fn main() {
     let args = Args::parse();
     // burn creates some state on its default device and moves it later: a resumed run's
     // optimizer state, for one. Make that device the one training runs on, so that
-    // `--backend flex` never starts a GPU backend (or fails where none exists).
+    // `--backend flex` never starts a GPU backend (or fails where none exists); remote
+    // devices' state starts on flex, which every build has.
+    let backend = args
+        .devices
+        .as_ref()
+        .map_or(Some(args.backend), DeviceList::local_backend)
+        .unwrap_or(BackendKind::Flex);
     // SAFETY: nothing else runs yet; no other thread can read the environment meanwhile.
-    unsafe { std::env::set_var("BURN_DEVICE", args.backend.to_string()) };
+    unsafe { std::env::set_var("BURN_DEVICE", backend.to_string()) };
     if let Err(e) = run(args) {
         eprintln!("error: {}", train::describe(e.as_ref()));
         std::process::exit(1);
@@ -95,6 +114,12 @@ fn main() {
 }
 
 fn run(args: Args) -> Result<()> {
+    // The devices first: a missing GPU or a refused --ddp is said before any data loads.
+    let devices = args
+        .devices
+        .clone()
+        .unwrap_or_else(|| DeviceList::single(args.backend))
+        .open(args.ddp, args.remote_token.as_deref())?;
     // A resumed run's config is the one beside its checkpoints (the run may have been
     // killed before it wrote config.json; runs of older versions only have config.json).
     let saved_config = args
@@ -169,7 +194,7 @@ fn run(args: Args) -> Result<()> {
         .with_feature_names(splits.feature_names.clone());
     config.validate()?;
 
-    let device = args.backend.device()?;
+    let device = devices.main().clone();
     let mut data = TrainingData::new(splits, config.val_split, config.seed)?;
     if let Some(ratings) = ratings {
         data = data.with_ratings(ratings);
@@ -206,14 +231,14 @@ fn run(args: Args) -> Result<()> {
         println!(
             "Indexing the {} training ratings on {} ({} test ratings held out), {}",
             sizes.train + sizes.valid,
-            args.backend,
+            devices.describe(),
             sizes.test,
             settings.task.name()
         );
     } else {
         println!(
             "Training on {} ({} train, {}, {} test examples), {}, {} epochs, batch {}, {:?} lr {} ({}){}",
-            args.backend,
+            devices.describe(),
             sizes.train,
             if sizes.valid > 0 {
                 format!("{} validation", sizes.valid)
@@ -223,7 +248,15 @@ fn run(args: Args) -> Result<()> {
             sizes.test,
             settings.task.name(),
             config.epochs,
-            config.batch_size,
+            if devices.replicas() > 1 {
+                format!(
+                    "{} per device ({} per step)",
+                    config.batch_size,
+                    config.batch_size * devices.replicas()
+                )
+            } else {
+                config.batch_size.to_string()
+            },
             config.optimizer.kind,
             config.optimizer.lr,
             config.optimizer.schedule.unwrap_or_default(),
@@ -246,8 +279,9 @@ fn run(args: Args) -> Result<()> {
             progress: args.progress,
             interrupter: Some(stop_on_ctrl_c()),
             resume: args.resume.is_some(),
-            ..FitOptions::new(&artifact_dir, args.backend.to_string())
-        },
+            ..FitOptions::new(&artifact_dir, devices.backend.clone())
+        }
+        .with_devices(devices),
     )
     .with_context(|| format!("training run in {}", artifact_dir.display()))?;
     let r = &outcome.report;

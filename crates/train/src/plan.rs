@@ -7,6 +7,7 @@ use std::sync::Arc;
 use burn::train::Interrupter;
 use data::{ImageSet, ImageSplits, StratifiedSplit, stratified_split};
 
+use crate::devices::Devices;
 use crate::error::TrainError;
 use crate::renderer::ProgressMode;
 use crate::report::SplitSizes;
@@ -90,6 +91,10 @@ pub struct FitOptions {
     /// Continue the run in `artifact_dir` from its last checkpoint instead of starting anew
     /// (see [`fit`](crate::fit::fit)).
     pub resume: bool,
+    /// The devices training runs on when there are several (`--devices`; `None`: the one
+    /// device `fit` is given). The first is the main one: give it to `fit` too, which builds,
+    /// validates and evaluates the network there.
+    pub devices: Option<Devices>,
 }
 
 impl std::fmt::Debug for FitOptions {
@@ -100,6 +105,7 @@ impl std::fmt::Debug for FitOptions {
             .field("progress", &self.progress)
             .field("interrupter", &self.interrupter.is_some())
             .field("resume", &self.resume)
+            .field("devices", &self.devices.as_ref().map(|d| d.describe()))
             .finish()
     }
 }
@@ -114,6 +120,14 @@ impl FitOptions {
             progress: ProgressMode::Lines,
             interrupter: None,
             resume: false,
+            devices: None,
         }
+    }
+
+    /// The same options, training on `devices` (see [`Devices`]); the report names them.
+    pub fn with_devices(mut self, devices: Devices) -> Self {
+        self.backend = devices.backend.clone();
+        self.devices = Some(devices);
+        self
     }
 }

@@ -112,6 +112,7 @@ pub struct RecordingRenderer {
     history_file: Option<PathBuf>,
     interrupter: Interrupter,
     divergence: SharedDivergence,
+    steps: Option<crate::learner::StepCounter>,
     epoch: usize,
     train_batches: usize,
     valid_batches: usize,
@@ -149,6 +150,7 @@ impl RecordingRenderer {
             history_file: None,
             interrupter,
             divergence: Arc::default(),
+            steps: None,
             epoch: resumed_at.unwrap_or(0) + 1,
             train_batches: 0,
             valid_batches: 0,
@@ -158,6 +160,12 @@ impl RecordingRenderer {
     /// Records a non-finite loss in `divergence` and stops training at once.
     pub fn with_divergence(mut self, divergence: SharedDivergence) -> Self {
         self.divergence = divergence;
+        self
+    }
+
+    /// Records in each epoch's record the optimizer steps `counter` counted during it.
+    pub fn with_step_counter(mut self, counter: crate::learner::StepCounter) -> Self {
+        self.steps = Some(counter);
         self
     }
 
@@ -295,6 +303,7 @@ impl TrainingProgressLogger for RecordingRenderer {
             val_loss: mean(&self.valid, "Loss").unwrap_or(f64::NAN),
             val_accuracy: mean(&self.valid, "Accuracy").map(|a| a / 100.0),
             seconds,
+            steps: self.steps.as_ref().map_or(0, |c| c.take()),
         };
         self.train.clear();
         self.valid.clear();

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::devices::Strategy;
 use crate::error::TrainError;
 
 /// One epoch of training.
@@ -23,6 +24,10 @@ pub struct EpochRecord {
     pub val_accuracy: Option<f64>,
     /// Wall time of the epoch (training and validation).
     pub seconds: f64,
+    /// Optimizer steps the epoch took (one per batch on one device; one per group of a batch
+    /// on each device with several; 0 in histories written before steps were counted).
+    #[serde(default)]
+    pub steps: usize,
 }
 
 /// The epoch of `history` with the lowest finite validation loss.
@@ -102,8 +107,18 @@ pub struct Report {
     /// The task the network learned (`classification`, `regression`, `reconstruct`).
     #[serde(default)]
     pub task: String,
-    /// Backend the run trained on (`flex`, `ndarray`, `wgpu`, ...).
+    /// Backend the run trained on (`flex`, `ndarray`, `wgpu`, `remote`, ...).
     pub backend: String,
+    /// The devices it trained on (`--devices`), the main one first (empty in reports written
+    /// before devices were listed).
+    #[serde(default)]
+    pub devices: Vec<String>,
+    /// How the devices shared the training.
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Examples per optimizer step: `--batch-size` on each device, times the devices.
+    #[serde(default)]
+    pub global_batch: usize,
     /// Trainable parameters.
     pub params: usize,
     /// The run's seed.
@@ -148,6 +163,13 @@ pub struct Report {
     /// weights; the history's losses are the data loss without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regularization: Option<Regularization>,
+}
+
+impl Report {
+    /// Optimizer steps over all epochs.
+    pub fn optimizer_steps(&self) -> usize {
+        self.history.iter().map(|r| r.steps).sum()
+    }
 }
 
 /// The weight penalty of a run.

@@ -178,7 +178,7 @@ pub fn fine_tune(
         data,
         config.normalization.clone(),
         device,
-        &options.artifact_dir,
+        options,
     )?;
     println!(
         "Fine-tuning the last {} blocks for {} epochs (head lr {}, backbone lr {})",

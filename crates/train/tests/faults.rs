@@ -324,6 +324,70 @@ fn a_panic_in_a_loader_thread_ends_the_process() {
     );
 }
 
+/// `--ddp` on devices without NCCL is refused before anything loads, with what to do instead:
+/// never a panic inside burn's collective setup.
+#[test]
+fn ddp_on_devices_without_cuda_is_a_clear_error() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("run");
+    let mut command = train(&dir, SPIRAL);
+    command.args(["--devices", "flex,flex", "--ddp"]);
+    let (output, took) = run_within(command, Duration::from_secs(60));
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(said.contains("--ddp needs CUDA devices"), "{said}");
+    assert!(said.contains("`--devices flex,flex` is flex"), "{said}");
+    assert!(
+        !said.contains("panicked") && !said.contains("Loading"),
+        "{said}"
+    );
+    assert!(!dir.exists(), "nothing was written");
+
+    // A device list that does not parse is a usage error naming the entry.
+    let mut command = train(&dir, SPIRAL);
+    command.args(["--devices", "flex,tpu"]);
+    let (output, _) = run_within(command, Duration::from_secs(60));
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("unknown device `tpu`"), "{said}");
+}
+
+/// The binary trains on two devices end to end and its report names them.
+#[test]
+fn the_binary_trains_on_two_devices() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("run");
+    let command = train(
+        &dir,
+        &[
+            "--dataset",
+            "spiral",
+            "--points",
+            "2000",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "8",
+            "--devices",
+            "flex,flex",
+        ],
+    );
+    let (output, _) = run_within(command, Duration::from_secs(120));
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("Training on 2 devices (flex, flex), multi-device"),
+        "{said}"
+    );
+    assert!(said.contains("batch 8 per device (16 per step)"), "{said}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["devices"], serde_json::json!(["flex", "flex"]));
+    assert_eq!(report["strategy"], "multi-device");
+    assert_eq!(report["global_batch"], 16);
+}
+
 /// A table whose targets are in the hundreds of thousands, unscaled, trained with plain SGD:
 /// the loss overflows to infinity in the first batches.
 fn exploding_table(dir: &Path) -> PathBuf {
