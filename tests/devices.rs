@@ -230,3 +230,58 @@ fn two_devices_stop_early_and_resume_as_one_does() {
     assert_eq!(resumed.epochs_run - resumed.best_epoch, 2);
     assert_eq!(resumed.strategy, Strategy::MultiDevice);
 }
+
+#[test]
+fn every_backend_trains_on_two_of_its_devices() {
+    let set = aprende::data::playground::generate(
+        aprende::data::playground::Problem::Circle,
+        240,
+        0.0,
+        3,
+    )
+    .unwrap();
+    let splits = ImageSplits {
+        train: set.clone(),
+        test: set,
+        skipped: Vec::new(),
+        feature_names: Vec::new(),
+    };
+    let data = TrainingData::new(splits, 0.25, 3).unwrap();
+    let config = TrainingConfig::for_data(
+        "mlp",
+        common::dense(&[8]),
+        "circle",
+        &data.train,
+        OptimizerSettings::new().with_lr(0.03),
+    )
+    .unwrap()
+    .with_epochs(2)
+    .with_patience(0)
+    .with_batch_size(16)
+    .with_seed(3);
+    let n = data.split.train.len();
+    for (backend, _) in common::test_devices() {
+        let list = format!("{backend},{backend}");
+        let devices = devices(&list);
+        let dir = tempfile::tempdir().unwrap();
+        let report = fit(
+            &config,
+            &data,
+            devices.main(),
+            &common::quiet(dir.path(), backend.as_str()).with_devices(devices.clone()),
+        )
+        .unwrap_or_else(|e| panic!("{list}: {e}"))
+        .report;
+        assert_eq!(report.devices, [backend.as_str(), backend.as_str()]);
+        assert!(
+            report.history.iter().all(|r| r.steps == n.div_ceil(32)),
+            "{list}: {:?}",
+            report.history
+        );
+        assert!(
+            report.history.iter().all(|r| r.val_loss.is_finite()),
+            "{list}: {:?}",
+            report.history
+        );
+    }
+}

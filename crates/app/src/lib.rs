@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod predict;
 pub mod recommend;
 pub mod serve;
+pub mod serve_device;
 
 pub use evaluate::{EvalSplit, EvaluateOptions, EvaluationReport, evaluate_run};
 pub use predict::{
@@ -14,3 +15,4 @@ pub use predict::{
     predict_rows, predict_run_images, predict_run_rows,
 };
 pub use recommend::{ItemScore, Recommendations, SimilarItems, recommend_for, similar_to};
+pub use serve_device::serve_devices;

@@ -96,6 +96,25 @@ enum Command {
         #[arg(long, default_value = "flex", value_enum)]
         backend: BackendKind,
     },
+    /// Serve this machine's devices to `train --devices ws://HOST:PORT/INDEX` on another
+    /// machine (needs the `remote` cargo feature). Every tensor operation of that training
+    /// crosses the network: use a fast link.
+    ServeDevice {
+        /// The devices to serve, as `train --devices` lists them (cuda: every GPU) [default:
+        /// flex]
+        #[arg(long, value_name = "LIST", default_value = "flex")]
+        devices: train::DeviceList,
+        /// Address to listen on (0.0.0.0: every interface, for other machines).
+        #[arg(long, default_value = "0.0.0.0")]
+        bind: std::net::IpAddr,
+        /// Port (0 picks a free one and prints it).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// A token clients must present (`train --remote-token`); without one, anyone who
+        /// reaches the port can use the devices.
+        #[arg(long, env = "APRENDE_REMOTE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// What a recommender run suggests to a user, or the items most like an item.
     Recommend {
         /// The recommender's run directory.
@@ -334,6 +353,42 @@ fn run(cli: Cli) -> Result<bool> {
                     names.join(", ")
                 );
             })?;
+            Ok(true)
+        }
+        Command::ServeDevice {
+            devices,
+            bind,
+            port,
+            token,
+        } => {
+            if devices.local_backend().is_none() {
+                anyhow::bail!("--devices {devices}: serve this machine's devices, not remote ones");
+            }
+            let devices = devices.open(false, None)?;
+            let listener = std::net::TcpListener::bind((bind, port))
+                .map_err(|e| anyhow::anyhow!("cannot listen on {bind}:{port}: {e}"))?;
+            let address = listener.local_addr()?;
+            println!(
+                "Serving {} device{} ({}) on ws://{address} (train --devices \
+                 ws://THIS-HOST:{}/0{}){}",
+                devices.len(),
+                if devices.len() == 1 { "" } else { "s" },
+                devices.names.join(", "),
+                address.port(),
+                if devices.len() > 1 { ",..." } else { "" },
+                if token.is_some() {
+                    "; clients must give the token"
+                } else {
+                    ""
+                }
+            );
+            if token.is_none() {
+                eprintln!(
+                    "warning: no --token: anyone who reaches this port can run operations on \
+                     these devices"
+                );
+            }
+            app::serve_devices(devices.devices, listener, token.as_deref())?;
             Ok(true)
         }
         Command::Recommend {

@@ -328,9 +328,15 @@ pub mod remote {
             host = host.with_credential(token);
         }
         let failed = |e: &dyn std::fmt::Display| {
+            let e = e.to_string();
+            let stop = if e.ends_with(['.', '?', '!']) {
+                ""
+            } else {
+                "."
+            };
             TrainError::Backend(format!(
-                "cannot reach the devices served at {url}: {e}. Is `app serve-device` running \
-                 there, on that port, and does --remote-token match its --token?"
+                "cannot reach the devices served at {url}: {e}{stop} Is `app serve-device` \
+                 running there, on that port, and does --remote-token match its --token?"
             ))
         };
         match index {

@@ -290,17 +290,6 @@ pub struct Devices {
 }
 
 impl Devices {
-    /// One device, named `name`.
-    pub fn single(device: Device, name: impl Into<String>) -> Self {
-        let name = name.into();
-        Self {
-            devices: vec![device],
-            backend: name.split(':').next().unwrap_or_default().to_string(),
-            names: vec![name],
-            strategy: Strategy::SingleDevice,
-        }
-    }
-
     /// The main device: where the network is built, validated and evaluated.
     pub fn main(&self) -> &Device {
         &self.devices[0]

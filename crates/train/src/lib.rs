@@ -5,7 +5,8 @@
 //!   [`settings`] resolves against a saved config and the architecture's recipe.
 //! - [`task`]: what a run learns (classification, regression, reconstruction): each task's
 //!   loss, metrics, report section and answers.
-//! - [`learner`]: one training stage through burn-train; [`resume`]: continuing a stopped run;
+//! - [`learner`]: one training stage through burn-train; [`devices`]: training on several
+//!   devices (`--devices`); [`resume`]: continuing a stopped run;
 //!   [`transfer`]: cached backbone features and fine-tuning.
 //! - [`plan`]: what a run is given (its data and options); [`run`]: a run's directory;
 //!   [`inference`]: a trained run loaded for `app`.
