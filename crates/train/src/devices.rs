@@ -352,7 +352,8 @@ impl Devices {
     }
 }
 
-#[cfg(feature = "cuda")]
+/// burn's DDP over `devices`, averaging the gradients. Compiled in every build; only CUDA
+/// devices reach it ([`DeviceList::open`] refuses the others).
 fn ddp(devices: Vec<Device>) -> ExecutionStrategy {
     use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
     ExecutionStrategy::ddp(
@@ -361,13 +362,6 @@ fn ddp(devices: Vec<Device>) -> ExecutionStrategy {
             all_reduce_op: ReduceOperation::Mean,
         },
     )
-}
-
-/// Without CUDA no device list opens with DDP ([`DeviceList::open`] refuses it), so this is
-/// never reached; the multi-device strategy stands in.
-#[cfg(not(feature = "cuda"))]
-fn ddp(devices: Vec<Device>) -> ExecutionStrategy {
-    ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice)
 }
 
 #[cfg(test)]
