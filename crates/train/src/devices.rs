@@ -325,15 +325,26 @@ impl Devices {
         }
     }
 
-    /// burn-train's execution strategy for these devices, each made to track gradients.
-    pub fn execution(&self) -> ExecutionStrategy {
+    /// burn-train's execution strategy for these devices, each made to track gradients;
+    /// `None` for one device, which keeps burn's default path.
+    pub fn execution(&self) -> Option<ExecutionStrategy> {
         let autodiff: Vec<Device> = self.devices.iter().map(|d| d.clone().autodiff()).collect();
         match self.strategy {
-            Strategy::SingleDevice => ExecutionStrategy::SingleDevice(autodiff[0].clone()),
-            Strategy::MultiDevice => {
-                ExecutionStrategy::MultiDevice(autodiff, MultiDeviceOptim::OptimMainDevice)
-            }
-            Strategy::Ddp => ddp(autodiff),
+            Strategy::SingleDevice => None,
+            Strategy::MultiDevice => Some(ExecutionStrategy::MultiDevice(
+                autodiff,
+                MultiDeviceOptim::OptimMainDevice,
+            )),
+            Strategy::Ddp => Some(ddp(autodiff)),
+        }
+    }
+
+    /// How many copies of the learning-rate schedule burn steps per optimizer step: each DDP
+    /// worker steps its own; the other strategies step one.
+    pub fn schedule_copies(&self) -> usize {
+        match self.strategy {
+            Strategy::Ddp => self.len(),
+            Strategy::SingleDevice | Strategy::MultiDevice => 1,
         }
     }
 

@@ -11,7 +11,7 @@ use models::Network;
 use crate::artifacts::{ReportHeader, write_report};
 use crate::boundary;
 use crate::config::TrainingConfig;
-use crate::devices::{Devices, Strategy};
+use crate::devices::Strategy;
 use crate::error::TrainError;
 use crate::learner::{Learned, Stage, loaders, trainable_params};
 pub use crate::plan::{FitOptions, TrainingData};
@@ -211,20 +211,18 @@ pub fn fit_task(
             penalty: penalty.value(&network),
         });
 
+    let (device_names, strategy, replicas) = match &options.devices {
+        Some(d) => (d.names.clone(), d.strategy, d.replicas()),
+        None => (vec![options.backend.clone()], Strategy::SingleDevice, 1),
+    };
     let report = Report {
         model: config.model.name().to_string(),
         dataset: config.dataset.clone(),
         task: task.name().to_string(),
         backend: options.backend.clone(),
-        devices: options
-            .devices
-            .as_ref()
-            .map_or_else(|| vec![options.backend.clone()], |d| d.names.clone()),
-        strategy: options
-            .devices
-            .as_ref()
-            .map_or(Strategy::SingleDevice, |d| d.strategy),
-        global_batch: config.batch_size * options.devices.as_ref().map_or(1, Devices::replicas),
+        devices: device_names,
+        strategy,
+        global_batch: config.batch_size * replicas,
         params,
         seed: config.seed,
         epochs_run,

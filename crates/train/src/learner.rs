@@ -26,7 +26,7 @@ use data::{ImageBatch, ImageBatcher, ImageSet};
 use models::Network;
 
 use crate::config::TrainingConfig;
-use crate::devices::{Devices, Strategy};
+use crate::devices::Devices;
 use crate::error::TrainError;
 use crate::faults::FaultyBatcher;
 use crate::plan::{FitOptions, TrainingData};
@@ -371,14 +371,10 @@ pub fn learn<M: TaskModel>(stage: Stage<'_>) -> Result<Learned, TrainError> {
     if let Some(interrupter) = &options.interrupter {
         training = training.with_interrupter(interrupter.clone());
     }
-    if let Some(devices) = devices.filter(|d| d.strategy != Strategy::SingleDevice) {
-        training = training.with_training_strategy(devices.execution().into());
+    if let Some(execution) = devices.and_then(Devices::execution) {
+        training = training.with_training_strategy(execution.into());
     }
-    // Each DDP worker steps its own copy of the schedule.
-    let counter = StepCounter::new(match devices.map(|d| d.strategy) {
-        Some(Strategy::Ddp) => replicas,
-        _ => 1,
-    });
+    let counter = StepCounter::new(devices.map_or(1, Devices::schedule_copies));
     let renderer = RecordingRenderer::new(
         options.progress,
         training.interrupter(),
