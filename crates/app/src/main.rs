@@ -369,11 +369,8 @@ fn run(cli: Cli) -> Result<bool> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {bind}:{port}: {e}"))?;
             let address = listener.local_addr()?;
             println!(
-                "Serving {} device{} ({}) on ws://{address} (train --devices \
-                 ws://THIS-HOST:{}/0{}){}",
-                devices.len(),
-                if devices.len() == 1 { "" } else { "s" },
-                devices.names.join(", "),
+                "Serving {} on ws://{address} (train --devices ws://THIS-HOST:{}/0{}){}",
+                devices.listed(),
                 address.port(),
                 if devices.len() > 1 { ",..." } else { "" },
                 if token.is_some() {

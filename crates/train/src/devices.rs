@@ -353,12 +353,16 @@ impl Devices {
         if self.len() == 1 && self.strategy == Strategy::SingleDevice {
             return self.names[0].clone();
         }
+        format!("{}, {}", self.listed(), self.strategy)
+    }
+
+    /// How many devices and which: `2 devices (flex, flex)`.
+    pub fn listed(&self) -> String {
         format!(
-            "{} device{} ({}), {}",
+            "{} device{} ({})",
             self.len(),
             if self.len() == 1 { "" } else { "s" },
-            self.names.join(", "),
-            self.strategy
+            self.names.join(", ")
         )
     }
 }
