@@ -6,7 +6,10 @@
 //! - [`models`]: architectures and their registry, Keras-style summaries;
 //! - [`train`]: the training run, backends, reports;
 //! - [`report`]: the pictures of a run's report;
-//! - [`app`]: prediction with a trained run.
+//! - [`app`]: prediction with a trained run;
+//! - [`cli`]: the `aprende` command, which gathers `train` and `app`'s subcommands.
+
+pub mod cli;
 
 pub use app;
 pub use burn;

@@ -2,6 +2,7 @@
 //! values, reconstructions: whatever its task gives), and its metrics on any split. A run is
 //! loaded once per call ([`train::LoadedRun`]).
 
+pub mod cli;
 pub mod evaluate;
 pub mod predict;
 pub mod recommend;

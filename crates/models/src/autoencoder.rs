@@ -75,6 +75,8 @@ pub const AUTOENCODER_RECIPE: Recipe = Recipe {
 };
 
 impl ArchitectureConfig for AutoencoderConfig {
+    const OPTIONS: &'static [&'static str] = &["hidden", "activation", "code"];
+
     const RECIPE: Recipe = AUTOENCODER_RECIPE;
 
     fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError> {

@@ -121,6 +121,8 @@ impl CatsDogsConfig {
 }
 
 impl ArchitectureConfig for CatsDogsConfig {
+    const OPTIONS: &'static [&'static str] = &["widths", "batch-norm", "dropout"];
+
     /// A few thousand photos and a 4-million-weight dense layer: small batches, a small
     /// learning rate (Adam at 1e-3 and batch 64 diverged in the first epoch and stalled near
     /// chance) annealed to 0 over 40 epochs, and early stopping.
@@ -130,7 +132,7 @@ impl ArchitectureConfig for CatsDogsConfig {
         lr: 3e-4,
         patience: 15,
         schedule: LrSchedule::Cosine,
-        // Dropout: the standard 0.2, which every measured run had (the README's 0.800); the
+        // Dropout: the standard 0.2, which every measured run had (docs/results.md: 0.800); the
         // config's own default is the recipe's, so a config built in code trains alike.
         ..Recipe::STANDARD
     };

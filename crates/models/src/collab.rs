@@ -12,38 +12,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::error::ModelError;
-use crate::options::RatingsShape;
-
-/// How two users (or two items) are compared, over the items (users) both have ratings for.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Similarity {
-    /// The cosine of the two rating vectors (ratings as given).
-    Cosine,
-    /// Pearson's correlation: the cosine of the ratings centred on their means over the
-    /// co-rated entries.
-    #[default]
-    Pearson,
-}
-
-impl std::fmt::Display for Similarity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Similarity::Cosine => "cosine",
-            Similarity::Pearson => "pearson",
-        })
-    }
-}
+use crate::options::{RatingsShape, Similarity};
 
 /// Sparse rows: each row's `(column, value)` pairs, sorted by column.
 #[derive(Debug, Clone, Default)]

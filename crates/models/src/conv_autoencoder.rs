@@ -85,6 +85,8 @@ impl ConvAutoencoderConfig {
 }
 
 impl ArchitectureConfig for ConvAutoencoderConfig {
+    const OPTIONS: &'static [&'static str] = &["widths", "code"];
+
     const RECIPE: Recipe = AUTOENCODER_RECIPE;
 
     fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError> {

@@ -250,6 +250,8 @@ impl EfficientNetLite0Config {
 }
 
 impl ArchitectureConfig for EfficientNetLite0Config {
+    const OPTIONS: &'static [&'static str] = &["dropout"];
+
     /// The head trains on cached features in milliseconds an epoch: Adam 1e-3 annealed over
     /// 20 epochs, early stopping after 5 without improvement, and no dropout (a linear layer
     /// on the frozen features, as the PyTorch reference figure was measured; with dropout 0.2

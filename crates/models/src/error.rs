@@ -4,10 +4,12 @@
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// `--model` names no registered architecture.
-    #[error("unknown model `{name}`; known models: {known}")]
+    #[error("unknown model `{name}`{}; known models: {known}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     UnknownModel {
         /// The name asked for.
         name: String,
+        /// The registered name nearest to it, when one is near.
+        suggestion: Option<String>,
         /// The registered names.
         known: String,
     },

@@ -6,7 +6,8 @@
 use burn::module::Module;
 use burn::prelude::*;
 
-use crate::collab::{Neighbourhood, NeighbourModel, Side, Similarity, ratings_input};
+use crate::collab::{Neighbourhood, NeighbourModel, Side, ratings_input};
+use crate::options::Similarity;
 use crate::error::ModelError;
 use crate::options::{InputSpec, ModelOptions, Recipe};
 use crate::registry::ArchitectureConfig;
@@ -47,6 +48,8 @@ impl ItemKnnConfig {
 }
 
 impl ArchitectureConfig for ItemKnnConfig {
+    const OPTIONS: &'static [&'static str] = &["k", "similarity", "min-overlap"];
+
     fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError> {
         ratings_input("item-knn", input)?;
         Ok(ItemKnnConfig::new(

@@ -68,6 +68,8 @@ impl LeNetConfig {
 }
 
 impl ArchitectureConfig for LeNetConfig {
+    const OPTIONS: &'static [&'static str] = &[];
+
     fn from_options(_options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError> {
         let config = LeNetConfig::new(input.channels, input.height, input.width, input.num_classes);
         let (h, w) = config.feature_size();

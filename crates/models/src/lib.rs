@@ -8,19 +8,23 @@
 
 #[macro_use]
 mod registry;
+pub mod activation;
 #[macro_use]
 pub mod collab;
 pub mod error;
 pub mod init;
+pub mod layer_spec;
 pub mod options;
 pub mod summary;
 
 pub use error::ModelError;
+pub use layer_spec::parse_layers;
 pub use options::{
     ActivationKind, DEFAULT_CODE, DEFAULT_FACTORS, DEFAULT_MIN_OVERLAP, DEFAULT_NEIGHBOURS,
-    InputSpec, LrSchedule, ModelOptions, PretrainedInput, RatingsShape, Recipe, Similarity,
+    InputSpec, LayerSpec, LrSchedule, ModelOptions, PretrainedInput, RatingsShape, Recipe,
+    Similarity,
 };
-pub use registry::{ModelEntry, find as registry_find};
+pub use registry::{ModelEntry, entries, find as registry_find, register};
 pub use summary::{LayerRow, Summary};
 
 architectures! {
@@ -42,4 +46,6 @@ architectures! {
     item_knn::ItemKnn(item_knn::ItemKnnConfig) = "item-knn": "item-based collaborative filtering (--k most similar items by --similarity; nothing trained; recommends)",
     /// Matrix factorisation: user and item factors and biases (fastai's collab_learner).
     matrix_factorization::MatrixFactorization(matrix_factorization::MatrixFactorizationConfig) = "matrix-factorization": "matrix factorisation (--factors 50 per user and item, biases, squashed to the rating scale; recommends)",
+    /// Layers one after the other, as Keras's `Sequential`: `--layers` names them.
+    sequential::Sequential(sequential::SequentialConfig) = "sequential": "any stack of layers, as Keras's Sequential (--layers conv:32,relu,maxpool,flatten,dense:128,relu,dense)",
 }

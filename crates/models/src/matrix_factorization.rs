@@ -102,6 +102,8 @@ impl MatrixFactorizationConfig {
 }
 
 impl ArchitectureConfig for MatrixFactorizationConfig {
+    const OPTIONS: &'static [&'static str] = &["factors"];
+
     fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError> {
         let shape = ratings_input("matrix-factorization", input)?;
         if options.factors == 0 {

@@ -62,6 +62,8 @@ impl MlpConfig {
 }
 
 impl ArchitectureConfig for MlpConfig {
+    const OPTIONS: &'static [&'static str] = &["hidden", "activation", "dropout"];
+
     fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError> {
         if options.hidden.contains(&0) {
             return Err(ModelError::Invalid {

@@ -2,10 +2,8 @@
 
 use std::fmt;
 
-use burn::nn::activation::{Activation, ActivationConfig};
-use burn::prelude::*;
-
-pub use crate::collab::Similarity;
+pub use crate::activation::ActivationKind;
+pub use crate::layer_spec::LayerSpec;
 
 /// The shape of the data a model sees and how many classes it tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -47,60 +45,6 @@ impl InputSpec {
     }
 }
 
-/// The element-wise activation of dense layers.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    Default,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ActivationKind {
-    /// max(0, x)
-    #[default]
-    Relu,
-    /// 1 / (1 + e^-x)
-    Sigmoid,
-    /// tanh(x)
-    Tanh,
-    /// x (no activation: the Playground's "linear")
-    Linear,
-}
-
-impl ActivationKind {
-    /// The burn activation module.
-    pub fn init(self, device: &Device) -> Activation {
-        match self {
-            ActivationKind::Relu => ActivationConfig::Relu,
-            ActivationKind::Sigmoid => ActivationConfig::Sigmoid,
-            ActivationKind::Tanh => ActivationConfig::Tanh,
-            ActivationKind::Linear => ActivationConfig::Identity,
-        }
-        .init(device)
-    }
-
-    /// The name used on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActivationKind::Relu => "relu",
-            ActivationKind::Sigmoid => "sigmoid",
-            ActivationKind::Tanh => "tanh",
-            ActivationKind::Linear => "linear",
-        }
-    }
-}
-
-impl fmt::Display for ActivationKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Architecture options from the command line. Each architecture uses the ones that apply.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelOptions {
@@ -133,6 +77,9 @@ pub struct ModelOptions {
     /// (`--min-overlap`).
     #[serde(default = "default_min_overlap")]
     pub min_overlap: usize,
+    /// The layers of a `sequential` network (`--layers conv:32,relu,...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<LayerSpec>>,
 }
 
 /// Latent factors of a matrix factorisation when none are given (fastai's and Surprise's 50
@@ -194,6 +141,7 @@ impl Default for ModelOptions {
             neighbours: DEFAULT_NEIGHBOURS,
             similarity: Similarity::default(),
             min_overlap: DEFAULT_MIN_OVERLAP,
+            layers: None,
         }
     }
 }
@@ -232,7 +180,7 @@ impl Recipe {
     /// 10 epochs, batch 64, Adam from 1e-3 annealed to 0 along a cosine, no early stopping:
     /// the MNIST labs' settings, with the schedule added because over several seeds it did
     /// better on average (MNIST LeNet +0.2 points, Fashion-MNIST MLP +1) or the same
-    /// (Fashion-MNIST LeNet); the README's results give every seed.
+    /// (Fashion-MNIST LeNet); docs/results.md gives every seed.
     pub const STANDARD: Recipe = Recipe {
         epochs: 10,
         batch_size: 64,
@@ -307,6 +255,37 @@ impl fmt::Display for LrSchedule {
         f.write_str(match self {
             LrSchedule::Constant => "constant",
             LrSchedule::Cosine => "cosine",
+        })
+    }
+}
+
+/// How two users (or two items) are compared, over the items (users) both have ratings for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Similarity {
+    /// The cosine of the two rating vectors (ratings as given).
+    Cosine,
+    /// Pearson's correlation: the cosine of the ratings centred on their means over the
+    /// co-rated entries.
+    #[default]
+    Pearson,
+}
+
+impl std::fmt::Display for Similarity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Similarity::Cosine => "cosine",
+            Similarity::Pearson => "pearson",
         })
     }
 }

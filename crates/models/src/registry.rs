@@ -24,6 +24,8 @@ pub struct ModelEntry {
     pub recipe: Recipe,
     /// For an architecture that starts from pretrained weights: the inputs they expect.
     pub pretrained: Option<PretrainedInput>,
+    /// The model options it reads, by flag name (see [`ArchitectureConfig::OPTIONS`]).
+    pub options: &'static [&'static str],
 }
 
 /// What every architecture provides. Implemented by each model struct.
@@ -115,6 +117,10 @@ pub trait ArchitectureConfig: Sized {
 
     /// For an architecture that starts from pretrained weights: the inputs they expect.
     const PRETRAINED: Option<PretrainedInput> = None;
+
+    /// The [`ModelOptions`] it reads, by their flag's name (`hidden`, `dropout`, `widths`...):
+    /// any other model option given for it is an error, not silently ignored.
+    const OPTIONS: &'static [&'static str];
 }
 
 macro_rules! architectures {
@@ -146,6 +152,7 @@ macro_rules! architectures {
                 },
                 recipe: <$config as ArchitectureConfig>::RECIPE,
                 pretrained: <$config as ArchitectureConfig>::PRETRAINED,
+                options: <$config as ArchitectureConfig>::OPTIONS,
             }, )*
         ];
 
@@ -228,17 +235,91 @@ macro_rules! architectures {
     };
 }
 
-/// The registry entry called `name`.
-pub fn find(name: &str) -> Result<&'static ModelEntry, ModelError> {
+/// Architectures registered at run time by code outside aprende ([`register`]).
+static REGISTERED: std::sync::RwLock<Vec<&'static ModelEntry>> = std::sync::RwLock::new(Vec::new());
+
+/// Every architecture: the built-in [`REGISTRY`](crate::REGISTRY), then those [`register`]ed.
+pub fn entries() -> Vec<&'static ModelEntry> {
+    let registered = REGISTERED.read().unwrap_or_else(|e| e.into_inner());
     crate::REGISTRY
         .iter()
+        .chain(registered.iter().copied())
+        .collect()
+}
+
+/// Adds an architecture defined outside aprende under `entry.name`, for `--model`,
+/// [`find`] and training, for the rest of the process. Its `config` builds a
+/// [`ModelConfig`](crate::ModelConfig) (a [`SequentialConfig`](crate::SequentialConfig) of
+/// its layers), which `config.json` saves whole: a run of it loads for prediction without
+/// registering it again. A name already taken is an error.
+pub fn register(entry: ModelEntry) -> Result<(), ModelError> {
+    let mut registered = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+    let taken = crate::REGISTRY
+        .iter()
+        .chain(registered.iter().copied())
+        .any(|e| e.name == entry.name);
+    if taken {
+        return Err(ModelError::Invalid {
+            model: entry.name,
+            problem: "an architecture of that name is already registered".into(),
+        });
+    }
+    registered.push(Box::leak(Box::new(entry)));
+    Ok(())
+}
+
+/// The registry entry called `name`.
+pub fn find(name: &str) -> Result<&'static ModelEntry, ModelError> {
+    let all = entries();
+    all.iter()
         .find(|e| e.name == name)
+        .copied()
         .ok_or_else(|| ModelError::UnknownModel {
             name: name.to_string(),
-            known: crate::REGISTRY
-                .iter()
-                .map(|e| e.name)
-                .collect::<Vec<_>>()
-                .join(", "),
+            suggestion: nearest(name, all.iter().map(|e| e.name)).map(String::from),
+            known: all.iter().map(|e| e.name).collect::<Vec<_>>().join(", "),
         })
+}
+
+/// The one of `names` nearest to `asked` (by edit distance, ignoring case, `_` for `-` and a
+/// missing `-`), when it is near enough to be a typo: at most a third of its letters differ.
+pub fn nearest<'a>(asked: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let fold = |s: &str| s.to_lowercase().replace(['_', ' '], "-");
+    let asked = fold(asked);
+    names
+        .into_iter()
+        .map(|name| {
+            let folded = fold(name);
+            let distance = strsim::levenshtein(&asked, &folded).min(strsim::levenshtein(
+                &asked.replace('-', ""),
+                &folded.replace('-', ""),
+            ));
+            (distance, name)
+        })
+        .filter(|&(distance, name)| distance > 0 || fold(name) == asked)
+        .filter(|&(distance, name)| distance <= name.len().div_ceil(3))
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_model_name_suggests_the_nearest() {
+        let err = find("lenett").unwrap_err().to_string();
+        assert!(err.contains("did you mean `lenet`?"), "{err}");
+        let err = find("efficientnet_lite0").unwrap_err().to_string();
+        assert!(err.contains("did you mean `efficientnet-lite0`?"), "{err}");
+        let err = find("conv_autoencoder").unwrap_err().to_string();
+        assert!(err.contains("did you mean `conv-autoencoder`?"), "{err}");
+        // Nothing near: no guess, but the list.
+        let err = find("transformer").unwrap_err().to_string();
+        assert!(!err.contains("did you mean"), "{err}");
+        assert!(
+            err.contains("mlp") && err.contains("matrix-factorization"),
+            "{err}"
+        );
+    }
 }

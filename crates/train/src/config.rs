@@ -213,13 +213,13 @@ pub struct TrainingConfig {
     pub batch_size: usize,
     /// Fraction of the training split held out for validation (0: none; the validation
     /// metrics are then those of the training examples, and there is no early stopping).
-    #[config(default = "crate::settings::defaults::VAL_SPLIT")]
+    #[config(default = "crate::defaults::VAL_SPLIT")]
     pub val_split: f64,
     /// Stop after this many epochs without a lower validation loss (0: never stop early).
     #[config(default = 0)]
     pub patience: usize,
     /// Seed of the split, the shuffles, the initialisation and dropout.
-    #[config(default = "crate::settings::defaults::SEED")]
+    #[config(default = "crate::defaults::SEED")]
     pub seed: u64,
     /// Data-loading worker threads.
     #[config(default = 1)]
@@ -232,7 +232,7 @@ pub struct TrainingConfig {
     #[config(default = "None")]
     pub target: Option<String>,
     /// Fraction of a table held out as its test split.
-    #[config(default = "crate::settings::defaults::TEST_SPLIT")]
+    #[config(default = "crate::defaults::TEST_SPLIT")]
     pub test_split: f64,
     /// The task (`classification`, `regression`, `reconstruct`; see [`crate::task`]).
     #[config(default = "DEFAULT_TASK.to_string()")]
@@ -260,7 +260,7 @@ pub struct TrainingConfig {
     #[config(default = "data::augment::Pipeline::default()")]
     pub augment: data::augment::Pipeline,
     /// Side of the square images an image folder is resized and cropped to.
-    #[config(default = "crate::settings::defaults::IMAGE_SIZE")]
+    #[config(default = "crate::defaults::IMAGE_SIZE")]
     pub image_size: usize,
     /// The weights the network starts from instead of a fresh initialisation.
     #[config(default = "None")]
@@ -270,7 +270,7 @@ pub struct TrainingConfig {
     #[config(default = 0)]
     pub fine_tune: usize,
     /// Backbone blocks (counted from the last) that fine-tuning trains.
-    #[config(default = "crate::settings::defaults::UNFREEZE")]
+    #[config(default = "crate::defaults::UNFREEZE")]
     pub unfreeze: usize,
     /// How a ratings dataset is read and split.
     #[config(default = "RatingsConfig::default()")]
@@ -390,6 +390,15 @@ impl TrainingConfig {
     ) -> Result<Self, TrainError> {
         let entry = models::registry_find(model)?;
         let model = (entry.config)(&options, &input)?;
+        // A network of layers keeps them in its options too, so that rerunning or resuming
+        // it as `sequential` builds the same network, whatever registered it.
+        let options = match &model {
+            ModelConfig::Sequential(c) => ModelOptions {
+                layers: Some(c.layers.clone()),
+                ..options
+            },
+            _ => options,
+        };
         Ok(TrainingConfig::new(
             model,
             options,

@@ -20,13 +20,25 @@ pub enum TrainError {
     Training(String),
     /// The loss stopped being a finite number before any epoch finished.
     #[error("{0}. No epoch finished before it: nothing was saved")]
-    Diverged(crate::renderer::Divergence),
+    Diverged(crate::divergence::Divergence),
     /// Weights could not be saved or loaded.
     #[error("{0}")]
     Record(String),
     /// Writing or reading an artifact failed.
     #[error("{0}")]
     Io(String),
+    /// The run stopped without a result to keep (the message says why).
+    #[error("{0}")]
+    Stopped(String),
+    /// A run in a folder failed: the folder, and why.
+    #[error("training run in {}", dir.display())]
+    InRun {
+        /// The run's folder.
+        dir: std::path::PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<TrainError>,
+    },
 }
 
 /// The message of `error` followed by those of its causes, each once: a cause whose message

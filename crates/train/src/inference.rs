@@ -42,6 +42,7 @@ impl LoadedRun {
     /// `model.bpk` fills in its weights. A missing file, weights of another architecture or an
     /// unknown task are errors naming the file.
     pub fn load(dir: &Path, device: &Device) -> Result<Self, TrainError> {
+        crate::run::check_run_dir(dir, "not a trained run")?;
         let config_path = dir.join(files::CONFIG);
         let config = TrainingConfig::load_file(&config_path)?;
         let task = task::find(&config.task)

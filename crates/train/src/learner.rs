@@ -4,13 +4,10 @@
 //! and its metrics.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
-use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
-use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::module::{Module, ParamGroup};
 use burn::prelude::*;
 use burn::train::checkpoint::{CheckpointingAction, CheckpointingStrategy};
@@ -27,14 +24,16 @@ use models::Network;
 
 use crate::config::TrainingConfig;
 use crate::devices::Devices;
+use crate::divergence::{Divergence, SharedDivergence};
 use crate::error::TrainError;
 use crate::faults::FaultyBatcher;
 use crate::plan::{FitOptions, TrainingData};
 use crate::record::SealedCheckpointer;
-use crate::renderer::{Divergence, RecordingRenderer, SharedDivergence};
+use crate::renderer::RecordingRenderer;
 use crate::report::{EpochRecord, lowest_val_loss};
 use crate::resume::ResumePoint;
 use crate::run::{checkpoint_path, files, load_checkpoint};
+use crate::steps::StepCounter;
 
 /// A network wrapped for training on one task: burn-train's steps (the task's loss) and the
 /// metrics the learner records.
@@ -261,49 +260,6 @@ impl EarlyStoppingStrategy for Patience {
         }
         epoch.saturating_sub(self.best_epoch) >= self.patience
     }
-}
-
-/// Counts optimizer steps. burn steps every group of the learning-rate schedule once per
-/// optimizer step; the counter joins the schedule as a group of no parameter whose rate is
-/// never used, and records nothing in checkpoints.
-#[derive(Clone)]
-pub struct StepCounter {
-    calls: Arc<AtomicUsize>,
-    per_step: usize,
-}
-
-impl StepCounter {
-    /// A counter for a schedule stepped `per_step` times per optimizer step (each DDP worker
-    /// steps its own copy).
-    pub fn new(per_step: usize) -> Self {
-        Self {
-            calls: Arc::default(),
-            per_step: per_step.max(1),
-        }
-    }
-
-    /// `scheduler` with the counter as one more group.
-    pub fn attach(&self, scheduler: ModuleLrScheduler) -> ModuleLrScheduler {
-        scheduler.with_group(ParamGroup::from_paths(Vec::<String>::new()), self.clone())
-    }
-
-    /// The optimizer steps since the last call.
-    pub fn take(&self) -> usize {
-        self.calls.swap(0, Ordering::SeqCst) / self.per_step
-    }
-}
-
-impl LrScheduler for StepCounter {
-    fn step(&mut self) -> f64 {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        0.0
-    }
-
-    fn to_record(&self) -> LrSchedulerRecord {
-        LrSchedulerRecord::new()
-    }
-
-    fn load_record(&mut self, _record: LrSchedulerRecord) {}
 }
 
 /// Runs burn-train's learner with the task wrapper `M` and restores the epoch with the lowest

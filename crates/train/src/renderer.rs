@@ -19,6 +19,7 @@ use burn::train::renderer::{
 };
 use burn::train::{Interrupter, LearnerSummary};
 
+use crate::divergence::{Divergence, SharedDivergence};
 use crate::report::EpochRecord;
 
 /// How training shows its progress.
@@ -35,40 +36,6 @@ pub enum ProgressMode {
 
 /// The per-epoch history recorded during training, shared with the caller.
 pub type SharedHistory = Arc<Mutex<Vec<EpochRecord>>>;
-
-/// A loss that stopped being a finite number: where training diverged.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Divergence {
-    /// The epoch it happened in, from 1.
-    pub epoch: usize,
-    /// The batch of that epoch's split, from 1.
-    pub batch: usize,
-    /// `training` or `validation`.
-    pub split: &'static str,
-    /// The loss (NaN or an infinity).
-    pub loss: f64,
-}
-
-impl std::fmt::Display for Divergence {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "training diverged: the {} loss became {} at epoch {}, batch {}. Try a lower --lr, \
-             or standardise the inputs (--standardize) and scale the targets",
-            self.split,
-            if self.loss.is_nan() {
-                "not a number"
-            } else {
-                "infinite"
-            },
-            self.epoch,
-            self.batch
-        )
-    }
-}
-
-/// Where a run's divergence is recorded, shared with the caller.
-pub type SharedDivergence = Arc<Mutex<Option<Divergence>>>;
 
 #[derive(Default)]
 struct Mean {
@@ -112,7 +79,7 @@ pub struct RecordingRenderer {
     history_file: Option<PathBuf>,
     interrupter: Interrupter,
     divergence: SharedDivergence,
-    steps: Option<crate::learner::StepCounter>,
+    steps: Option<crate::steps::StepCounter>,
     epoch: usize,
     train_batches: usize,
     valid_batches: usize,
@@ -164,7 +131,7 @@ impl RecordingRenderer {
     }
 
     /// Records in each epoch's record the optimizer steps `counter` counted during it.
-    pub fn with_step_counter(mut self, counter: crate::learner::StepCounter) -> Self {
+    pub fn with_step_counter(mut self, counter: crate::steps::StepCounter) -> Self {
         self.steps = Some(counter);
         self
     }

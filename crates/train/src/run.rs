@@ -35,6 +35,47 @@ pub mod files {
     pub const RATINGS: &str = "ratings.csv";
 }
 
+/// The runs in `dir`: its sub-folders that hold a `config.json`, sorted by name.
+pub fn runs_in(dir: &Path) -> Vec<String> {
+    let mut runs: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join(files::CONFIG).is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    runs.sort();
+    runs
+}
+
+/// `Ok` when `dir` holds a run (its `config.json`, or the config of a run in progress);
+/// otherwise an error that says what `dir` is and lists the runs beside it, as `what`
+/// (e.g. "there is no run to resume") explains.
+pub fn check_run_dir(dir: &Path, what: &str) -> Result<(), TrainError> {
+    if dir.join(files::CONFIG).is_file() || dir.join(files::RUN_CONFIG).is_file() {
+        return Ok(());
+    }
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let state = if dir.is_dir() {
+        format!("it has no {}", files::CONFIG)
+    } else {
+        "no such folder".to_string()
+    };
+    let runs = runs_in(parent);
+    let listing = if runs.is_empty() {
+        format!("there are no runs in {}", parent.display())
+    } else {
+        format!("the runs in {} are: {}", parent.display(), runs.join(", "))
+    };
+    Err(TrainError::Config(format!(
+        "{}: {what} ({state}); {listing}",
+        dir.display()
+    )))
+}
+
 /// Writes a recommender run's catalog and training ratings into `dir`.
 pub fn save_ratings(dir: &Path, ratings: &data::RatingsData) -> Result<(), TrainError> {
     ratings.catalog.save(&dir.join(files::CATALOG))?;
