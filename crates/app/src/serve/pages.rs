@@ -147,27 +147,29 @@ pub(crate) async fn run_file(
     }
 }
 
-fn content_type(file: &str) -> &'static str {
-    match file.rsplit('.').next().unwrap_or("") {
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "json" => "application/json",
-        "csv" => "text/csv; charset=utf-8",
-        _ => "text/plain; charset=utf-8",
+/// The content type of a served file, from its extension (`mime_guess`). Text is UTF-8 (the
+/// runs' files and the assets are written so), and Markdown goes as plain text, which
+/// browsers show rather than download.
+fn content_type(file: &str) -> String {
+    use mime_guess::mime;
+    let guess = mime_guess::from_path(file).first_or_octet_stream();
+    if guess.type_() != mime::TEXT {
+        return guess.to_string();
     }
+    if guess.subtype() == "markdown" {
+        return mime::TEXT_PLAIN_UTF_8.to_string();
+    }
+    format!("{guess}; charset=utf-8")
 }
 
 /// `GET /assets/FILE`: the embedded CSS and JavaScript.
 pub(crate) async fn asset(Path(file): Path<String>) -> Response {
-    match file.as_str() {
-        "style.css" => ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response(),
-        "run.js" => (
-            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-            SCRIPT,
-        )
-            .into_response(),
-        _ => not_found_page("no such asset"),
-    }
+    let body = match file.as_str() {
+        "style.css" => STYLE,
+        "run.js" => SCRIPT,
+        _ => return not_found_page("no such asset"),
+    };
+    ([(header::CONTENT_TYPE, content_type(&file))], body).into_response()
 }
 
 /// Any other path.
@@ -284,5 +286,23 @@ mod tests {
             html.contains("<main>\n<table></table>\n\n</main>"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn content_types_follow_the_extension() {
+        for (file, want) in [
+            ("curves.png", "image/png"),
+            ("samples.gif", "image/gif"),
+            ("report.json", "application/json"),
+            ("report.md", "text/plain; charset=utf-8"),
+            ("log.txt", "text/plain; charset=utf-8"),
+            ("history.csv", "text/csv; charset=utf-8"),
+            ("style.css", "text/css; charset=utf-8"),
+            ("run.js", "text/javascript; charset=utf-8"),
+            ("chart.svg", "image/svg+xml"),
+            ("model.bpk", "application/octet-stream"),
+        ] {
+            assert_eq!(content_type(file), want, "{file}");
+        }
     }
 }
