@@ -3,8 +3,9 @@
 //! Each run is loaded once at start ([`runs`]). A request for a prediction is one batch:
 //! it is decoded and run on tokio's blocking pool, sharing the loaded network read-only
 //! with every other request (a network is immutable once loaded, so no lock is needed and
-//! requests for one run are answered in parallel). Pages are plain HTML, CSS and
-//! JavaScript embedded in the binary (`pages.rs`); the API answers JSON (`api.rs`).
+//! requests for one run are answered in parallel). Pages are HTML from minijinja templates,
+//! CSS and JavaScript, all embedded in the binary (`pages.rs`, `templates/`, `assets/`); the
+//! API answers JSON (`api.rs`).
 
 mod api;
 mod pages;

@@ -1,67 +1,86 @@
 //! The pages: the list of runs, a page to use each (drawing, photo, form or recommender),
 //! its report rendered from `report.md`, its pictures, and the embedded CSS and JavaScript.
+//!
+//! The HTML comes from the minijinja templates in `templates/`, embedded in the binary and
+//! HTML-escaped by the engine: every value a page shows goes through its escaping. The one
+//! fragment handed over as it is, already marked safe, is the report's HTML, which
+//! pulldown-cmark makes from the run's own `report.md`.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Path, State as Shared};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use minijinja::{AutoEscape, Environment, HtmlEscape, UndefinedBehavior, Value, context};
+use serde::Serialize;
 
+use super::State;
 use super::api::{info, unknown_run};
-use super::{PageKind, State};
 
 const STYLE: &str = include_str!("assets/style.css");
 const SCRIPT: &str = include_str!("assets/run.js");
 
-/// Text made safe for HTML.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// The templates, by name.
+const TEMPLATES: [(&str, &str); 5] = [
+    ("base.html", include_str!("templates/base.html")),
+    ("index.html", include_str!("templates/index.html")),
+    ("run.html", include_str!("templates/run.html")),
+    ("report.html", include_str!("templates/report.html")),
+    ("not_found.html", include_str!("templates/not_found.html")),
+];
+
+/// The templates, parsed once. Every template is HTML-escaped whatever its name; a value
+/// a template names but is not given is an error rather than an empty string.
+static PAGES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Block tags take their own line away with them; every page ends with a newline.
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    for (name, source) in TEMPLATES {
+        if let Err(e) = env.add_template(name, source) {
+            panic!("the page template {name} does not parse: {e}");
         }
     }
-    out
+    env
+});
+
+/// The page `template` with `context`, or a 500 that says why it could not be made.
+fn render(template: &str, context: Value) -> Response {
+    match PAGES.get_template(template).and_then(|t| t.render(context)) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot make the page {template}: {e}"),
+        )
+            .into_response(),
+    }
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{} · aprende</title>\n<link rel=\"stylesheet\" href=\"/assets/style.css\">\n\
-         </head>\n<body>\n<header><a href=\"/\">aprende</a></header>\n<main>\n{body}\n</main>\n</body>\n</html>\n",
-        escape(title)
-    ))
+/// A row of the list of runs.
+#[derive(Serialize)]
+struct RunRow<'a> {
+    name: &'a str,
+    model: &'a str,
+    dataset: &'a str,
+    headline: &'a str,
 }
 
 /// `GET /`: the runs.
-pub(crate) async fn index(Shared(state): Shared<Arc<State>>) -> Html<String> {
-    let mut rows = String::new();
-    for run in state.runs.values() {
-        let c = &run.run.config;
-        rows.push_str(&format!(
-            "<tr><td><a href=\"/runs/{name}\">{name}</a></td><td>{}</td><td>{}</td><td>{}</td>\
-             <td><a href=\"/runs/{name}/report\">report</a></td></tr>\n",
-            escape(c.model.name()),
-            escape(&c.dataset),
-            escape(&run.headline),
-            name = escape(&run.name),
-        ));
-    }
-    page(
-        "Runs",
-        &format!(
-            "<h1>Trained runs</h1>\n<table>\n<thead><tr><th scope=\"col\">run</th><th scope=\"col\">model</th>\
-             <th scope=\"col\">dataset</th><th scope=\"col\">test</th><th scope=\"col\"></th></tr></thead>\n\
-             <tbody>\n{rows}</tbody>\n</table>\n<p>The API: <a href=\"/api/runs\">/api/runs</a>, \
-             <code>POST /api/runs/NAME/predict</code>.</p>"
-        ),
-    )
+pub(crate) async fn index(Shared(state): Shared<Arc<State>>) -> Response {
+    let runs: Vec<RunRow> = state
+        .runs
+        .values()
+        .map(|run| RunRow {
+            name: &run.name,
+            model: run.run.config.model.name(),
+            dataset: &run.run.config.dataset,
+            headline: &run.headline,
+        })
+        .collect();
+    render("index.html", context! { runs })
 }
 
 /// `GET /runs/NAME`: the page to use the model, by its kind.
@@ -73,64 +92,18 @@ pub(crate) async fn run_page(
         return not_found_page(&unknown_run(&state, &name).1);
     };
     let c = &run.run.config;
-    let title = format!("{} on {}", c.model.name(), c.dataset);
-    let tool = match &run.kind {
-        PageKind::Drawing { .. } => "<section aria-labelledby=\"draw-title\">\n\
-             <h2 id=\"draw-title\">Draw</h2>\n\
-             <p id=\"draw-help\">Draw with the mouse or a finger; the prediction follows each stroke.</p>\n\
-             <canvas id=\"pad\" width=\"280\" height=\"280\" role=\"img\" aria-label=\"drawing area\" \
-             aria-describedby=\"draw-help\" tabindex=\"0\"></canvas>\n\
-             <p><button type=\"button\" id=\"clear\">Clear</button> \
-             <button type=\"button\" id=\"predict\">Predict</button></p>\n\
-             <label for=\"file\">…or pick an image</label> <input type=\"file\" id=\"file\" accept=\"image/*\">\n\
-             </section>"
-            .to_string(),
-        PageKind::Photo => "<section aria-labelledby=\"photo-title\">\n\
-             <h2 id=\"photo-title\">Photo</h2>\n\
-             <div id=\"drop\" class=\"drop\" tabindex=\"0\" role=\"button\" aria-describedby=\"drop-help\">\
-             <p id=\"drop-help\">Drop photos here, or press Enter to pick them</p>\
-             <img id=\"preview\" alt=\"the photo sent\" hidden></div>\n\
-             <label for=\"file\">Photos</label> <input type=\"file\" id=\"file\" accept=\"image/*\" multiple>\n\
-             </section>"
-            .to_string(),
-        PageKind::Table { features } => {
-            let mut fields = String::new();
-            for (i, f) in features.iter().enumerate() {
-                fields.push_str(&format!(
-                    "<p><label for=\"f{i}\">{}</label> <input id=\"f{i}\" name=\"f{i}\" type=\"number\" \
-                     step=\"any\" required inputmode=\"decimal\"></p>\n",
-                    escape(f)
-                ));
-            }
-            format!(
-                "<section aria-labelledby=\"form-title\">\n<h2 id=\"form-title\">Values</h2>\n\
-                 <form id=\"row\">\n{fields}<p><button type=\"submit\">Predict</button></p>\n</form>\n</section>"
-            )
-        }
-        PageKind::Recommender => "<section aria-labelledby=\"rec-title\">\n\
-             <h2 id=\"rec-title\">Recommendations</h2>\n\
-             <form id=\"user-form\"><p><label for=\"user\">User id</label> \
-             <input id=\"user\" name=\"user\" required> <button type=\"submit\">Recommend</button></p></form>\n\
-             <form id=\"item-form\"><p><label for=\"item\">Items like item id</label> \
-             <input id=\"item\" name=\"item\" required> <button type=\"submit\">Find similar</button></p></form>\n\
-             </section>"
-            .to_string(),
-        PageKind::ApiOnly { reason } => format!("<p>{}</p>", escape(reason)),
-    };
-    let meta = serde_json::to_string(&info(&run)).unwrap_or_else(|_| "{}".into());
-    // `</` cannot appear inside the script element.
-    let meta = meta.replace("</", "<\\/");
-    let body = format!(
-        "<h1>{}</h1>\n<p>Test: {} · <a href=\"/runs/{name}/report\">report</a></p>\n{tool}\n\
-         <section aria-labelledby=\"answer-title\"><h2 id=\"answer-title\">Answer</h2>\n\
-         <div id=\"answer\" aria-live=\"polite\" data-state=\"idle\"><p>Nothing asked yet.</p></div></section>\n\
-         <script id=\"run-meta\" type=\"application/json\">{meta}</script>\n\
-         <script src=\"/assets/run.js\"></script>",
-        escape(&title),
-        escape(&run.headline),
-        name = escape(&run.name),
-    );
-    page(&title, &body).into_response()
+    render(
+        "run.html",
+        context! {
+            title => format!("{} on {}", c.model.name(), c.dataset),
+            headline => &run.headline,
+            name => &run.name,
+            page => &run.kind,
+            // What run.js reads: the template writes it with `tojson`, which makes it safe
+            // inside the script element.
+            meta => info(&run),
+        },
+    )
 }
 
 /// `GET /runs/NAME/report`: `report.md` as HTML.
@@ -149,8 +122,11 @@ pub(crate) async fn report(
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, parser);
     // Pictures are named relative to the report: `/runs/NAME/curves.png`.
-    let html = html.replace("src=\"", &format!("src=\"/runs/{}/", escape(&run.name)));
-    page(&format!("{name}: report"), &html).into_response()
+    let html = html.replace("src=\"", &format!("src=\"/runs/{}/", HtmlEscape(&run.name)));
+    render(
+        "report.html",
+        context! { name, report => Value::from_safe_string(html) },
+    )
 }
 
 /// `GET /runs/NAME/FILE`: one of the run's own files (its pictures, its report), by name;
@@ -171,27 +147,29 @@ pub(crate) async fn run_file(
     }
 }
 
-fn content_type(file: &str) -> &'static str {
-    match file.rsplit('.').next().unwrap_or("") {
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "json" => "application/json",
-        "csv" => "text/csv; charset=utf-8",
-        _ => "text/plain; charset=utf-8",
+/// The content type of a served file, from its extension (`mime_guess`). Text is UTF-8 (the
+/// runs' files and the assets are written so), and Markdown goes as plain text, which
+/// browsers show rather than download.
+fn content_type(file: &str) -> String {
+    use mime_guess::mime;
+    let guess = mime_guess::from_path(file).first_or_octet_stream();
+    if guess.type_() != mime::TEXT {
+        return guess.to_string();
     }
+    if guess.subtype() == "markdown" {
+        return mime::TEXT_PLAIN_UTF_8.to_string();
+    }
+    format!("{guess}; charset=utf-8")
 }
 
 /// `GET /assets/FILE`: the embedded CSS and JavaScript.
 pub(crate) async fn asset(Path(file): Path<String>) -> Response {
-    match file.as_str() {
-        "style.css" => ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response(),
-        "run.js" => (
-            [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-            SCRIPT,
-        )
-            .into_response(),
-        _ => not_found_page("no such asset"),
-    }
+    let body = match file.as_str() {
+        "style.css" => STYLE,
+        "run.js" => SCRIPT,
+        _ => return not_found_page("no such asset"),
+    };
+    ([(header::CONTENT_TYPE, content_type(&file))], body).into_response()
 }
 
 /// Any other path.
@@ -200,15 +178,131 @@ pub(crate) async fn not_found() -> Response {
 }
 
 fn not_found_page(message: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        page(
-            "Not found",
-            &format!(
-                "<h1>Not found</h1>\n<p>{}</p>\n<p><a href=\"/\">The runs</a></p>",
-                escape(message)
+    let mut page = render("not_found.html", context! { message });
+    if page.status() == StatusCode::OK {
+        *page.status_mut() = StatusCode::NOT_FOUND;
+    }
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(template: &str, context: Value) -> String {
+        PAGES
+            .get_template(template)
+            .and_then(|t| t.render(context))
+            .unwrap()
+    }
+
+    #[test]
+    fn every_value_is_escaped() {
+        let evil = "<script>alert('x')</script> & \"quoted\"";
+        let html = page("not_found.html", context! { message => evil });
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(&#x27;x&#x27;)"),
+            "{html}"
+        );
+        assert!(html.contains("&amp; &quot;quoted&quot;"), "{html}");
+        assert!(html.starts_with("<!doctype html>\n") && html.ends_with("</html>\n"));
+
+        let html = page(
+            "index.html",
+            context! { runs => vec![context! {
+                name => "a<b", model => "m&m", dataset => "\"d\"", headline => "h>0",
+            }] },
+        );
+        for raw in ["a<b", "m&m", "\"d\"", "h>0"] {
+            assert!(!html.contains(raw), "{raw}: {html}");
+        }
+        assert!(
+            html.contains("<a href=\"/runs/a&lt;b\">a&lt;b</a>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn the_run_data_cannot_close_its_script_element() {
+        let html = page(
+            "run.html",
+            context! {
+                title => "t", headline => "h", name => "n",
+                page => context! { kind => "api-only", reason => "<b>why</b>" },
+                meta => context! { name => "</script><script>alert(1)</script>" },
+            },
+        );
+        assert!(
+            html.contains("<p>&lt;b&gt;why&lt;&#x2f;b&gt;</p>"),
+            "{html}"
+        );
+        assert_eq!(html.matches("</script>").count(), 2, "{html}");
+        let start = html.find("type=\"application/json\">").unwrap() + 24;
+        let end = start + html[start..].find("</script>").unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+        assert_eq!(meta["name"], "</script><script>alert(1)</script>");
+    }
+
+    #[test]
+    fn every_kind_of_run_has_its_page() {
+        use crate::serve::PageKind;
+        for (kind, marker) in [
+            (PageKind::Drawing { size: 28 }, "<canvas id=\"pad\""),
+            (PageKind::Photo, "<div id=\"drop\""),
+            (
+                PageKind::Table {
+                    features: vec!["width".into(), "a<b".into()],
+                },
+                "<label for=\"f1\">a&lt;b</label> <input id=\"f1\" name=\"f1\"",
             ),
-        ),
-    )
-        .into_response()
+            (PageKind::Recommender, "<form id=\"item-form\">"),
+            (
+                PageKind::ApiOnly {
+                    reason: "use app predict".into(),
+                },
+                "<p>use app predict</p>\n<section aria-labelledby=\"answer-title\">",
+            ),
+        ] {
+            let html = page(
+                "run.html",
+                context! { title => "t", headline => "h", name => "n", page => &kind, meta => &kind },
+            );
+            assert!(html.contains(marker), "{kind:?}: {html}");
+        }
+    }
+
+    #[test]
+    fn the_report_is_the_one_fragment_left_as_it_is() {
+        let html = page(
+            "report.html",
+            context! { name => "r<", report => Value::from_safe_string("<table></table>\n".into()) },
+        );
+        assert!(
+            html.contains("<title>r&lt;: report · aprende</title>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<main>\n<table></table>\n\n</main>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn content_types_follow_the_extension() {
+        for (file, want) in [
+            ("curves.png", "image/png"),
+            ("samples.gif", "image/gif"),
+            ("report.json", "application/json"),
+            ("report.md", "text/plain; charset=utf-8"),
+            ("log.txt", "text/plain; charset=utf-8"),
+            ("history.csv", "text/csv; charset=utf-8"),
+            ("style.css", "text/css; charset=utf-8"),
+            ("run.js", "text/javascript; charset=utf-8"),
+            ("chart.svg", "image/svg+xml"),
+            ("model.bpk", "application/octet-stream"),
+        ] {
+            assert_eq!(content_type(file), want, "{file}");
+        }
+    }
 }
