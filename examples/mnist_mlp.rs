@@ -1,0 +1,25 @@
+//! The README's first run from Rust: the MNIST MLP (784-512-512-10, dropout 0.2, Adam), as
+//! `aprende train` trains it, in a few lines.
+//!
+//! `cargo run --release --example mnist_mlp` (add `-- 10` for the full 10 epochs).
+
+use aprende::train::settings::Flags;
+use aprende::train::{ProgressMode, RunRequest, prepare};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let epochs = std::env::args().nth(1).map(|e| e.parse()).transpose()?;
+    let flags = Flags {
+        dataset: Some("mnist".into()),
+        model: Some("mlp".into()),
+        epochs: Some(epochs.unwrap_or(2)),
+        ..Flags::default()
+    };
+    let run = prepare(&RunRequest::new(flags))?;
+    println!("{}", run.plan());
+    let outcome = run.fit(ProgressMode::Lines, None)?;
+    for line in run.conclusion(&outcome) {
+        println!("{line}");
+    }
+    println!("Artifacts in {}", run.artifact_dir.display());
+    Ok(())
+}
