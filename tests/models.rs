@@ -4,6 +4,8 @@ use aprende::burn::module::Module;
 use aprende::burn::prelude::*;
 use aprende::models::{self, ActivationKind, InputSpec, ModelOptions, REGISTRY};
 
+mod common;
+
 const MNIST: InputSpec = InputSpec {
     channels: 1,
     height: 28,
@@ -93,9 +95,12 @@ fn every_registered_image_model_maps_images_to_logits() {
             assert!(err.contains("learns from ratings"), "{}: {err}", entry.name);
             continue;
         }
-        let net = (entry.config)(&options(&[16], 0.1), &input)
-            .unwrap()
-            .init(&device);
+        // `sequential` takes its layers from the options too; the others ignore them.
+        let options = ModelOptions {
+            layers: Some(models::parse_layers("conv:4,relu,maxpool,flatten,dense").unwrap()),
+            ..options(&[16], 0.1)
+        };
+        let net = (entry.config)(&options, &input).unwrap().init(&device);
         assert_eq!(net.name(), entry.name);
         let logits = net.forward(Tensor::zeros([5, 3, 32, 24], &device));
         // A classifier gives a logit per class; an autoencoder one per input value.
@@ -215,4 +220,100 @@ fn catsdogs_cnn_blocks_shapes_and_switches() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("too small"), "{err}");
+}
+
+/// An architecture defined here, outside aprende, from layers.
+fn tiny_cnn(
+    options: &ModelOptions,
+    input: &InputSpec,
+) -> Result<models::ModelConfig, models::ModelError> {
+    let mut layers = models::parse_layers("conv:4,relu,maxpool,flatten,dense:16,relu").unwrap();
+    layers.push(models::LayerSpec::Dropout {
+        rate: options.dropout,
+    });
+    layers.push(models::LayerSpec::Dense { units: 0 });
+    let config = models::SequentialConfig::new(
+        [input.channels, input.height, input.width],
+        input.num_classes,
+        layers,
+    );
+    Ok(models::ModelConfig::Sequential(config.checked()?))
+}
+
+#[test]
+fn an_architecture_registered_outside_aprende_trains_saves_and_loads() {
+    use aprende::data::ImageSplits;
+    use aprende::train::{LoadedRun, OptimizerSettings, TrainingConfig, TrainingData, fit};
+    models::register(models::ModelEntry {
+        name: "tiny-cnn-test",
+        description: "a test's CNN",
+        config: tiny_cnn,
+        recipe: models::Recipe::STANDARD,
+        pretrained: None,
+        options: &["dropout"],
+    })
+    .unwrap();
+    // Once only, and found by name (a typo is still suggested).
+    assert!(
+        models::register(models::ModelEntry {
+            name: "tiny-cnn-test",
+            ..*models::registry_find("tiny-cnn-test").unwrap()
+        })
+        .is_err()
+    );
+    let typo = models::registry_find("tiny-cnn-tset")
+        .unwrap_err()
+        .to_string();
+    assert!(typo.contains("did you mean `tiny-cnn-test`"), "{typo}");
+
+    let mnist = common::mnist();
+    let splits = ImageSplits {
+        train: mnist.train.balanced_head(60),
+        test: mnist.test.balanced_head(20),
+        skipped: Vec::new(),
+        feature_names: Vec::new(),
+    };
+    let config = TrainingConfig::for_data(
+        "tiny-cnn-test",
+        options(&[], 0.1),
+        "mnist",
+        &splits.train,
+        OptimizerSettings::new().with_lr(3e-3),
+    )
+    .unwrap()
+    .with_epochs(3)
+    .with_batch_size(32);
+    let data = TrainingData::new(splits, config.val_split, config.seed).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = fit(
+        &config,
+        &data,
+        &Device::flex(),
+        &common::quiet(dir.path(), "flex"),
+    )
+    .unwrap();
+    let history = &outcome.report.history;
+    assert_eq!(history.len(), 3);
+    assert!(
+        history[2].train_loss < history[0].train_loss,
+        "the loss falls: {history:?}"
+    );
+    // The saved run holds its layers: it loads and answers as trained, without the code that
+    // registered it being asked.
+    let run = LoadedRun::load(dir.path(), &Device::flex()).unwrap();
+    assert_eq!(run.config.model_options.layers.as_ref().unwrap().len(), 8);
+    let probe = Tensor::<4>::ones([2, 1, 28, 28], &Device::flex());
+    let a = outcome.network.forward(probe.clone()).into_data();
+    let b = run.network.forward(probe).into_data();
+    a.assert_approx_eq::<f32>(&b, aprende::burn::tensor::Tolerance::absolute(1e-5));
+    // And as `sequential`, from its options alone: a rerun of config.json builds the same net.
+    let rebuilt = (models::registry_find("sequential").unwrap().config)(
+        &run.config.model_options,
+        &run.config.input,
+    )
+    .unwrap();
+    assert_eq!(
+        rebuilt.init(&Device::flex()).num_params(),
+        outcome.network.num_params()
+    );
 }

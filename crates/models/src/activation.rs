@@ -6,17 +6,7 @@ use burn::nn::activation::{Activation, ActivationConfig};
 use burn::prelude::*;
 
 /// The element-wise activation of dense layers.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    Default,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ActivationKind {
     /// max(0, x)
@@ -50,6 +40,19 @@ impl ActivationKind {
             ActivationKind::Tanh => "tanh",
             ActivationKind::Linear => "linear",
         }
+    }
+}
+
+impl crate::named::Named for ActivationKind {
+    const ALL: &'static [Self] = &[
+        ActivationKind::Relu,
+        ActivationKind::Sigmoid,
+        ActivationKind::Tanh,
+        ActivationKind::Linear,
+    ];
+
+    fn name(self) -> &'static str {
+        self.as_str()
     }
 }
 

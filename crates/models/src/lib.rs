@@ -14,11 +14,13 @@ pub mod collab;
 pub mod error;
 pub mod init;
 pub mod layer_spec;
+pub mod named;
 pub mod options;
 pub mod summary;
 
 pub use error::ModelError;
 pub use layer_spec::parse_layers;
+pub use named::Named;
 pub use options::{
     ActivationKind, DEFAULT_CODE, DEFAULT_FACTORS, DEFAULT_MIN_OVERLAP, DEFAULT_NEIGHBOURS,
     InputSpec, LayerSpec, LrSchedule, ModelOptions, PretrainedInput, RatingsShape, Recipe,

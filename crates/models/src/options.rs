@@ -229,17 +229,7 @@ pub struct PretrainedInput {
 }
 
 /// How the learning rate moves over a run.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LrSchedule {
     /// The same learning rate for every step (Keras's default).
@@ -250,27 +240,25 @@ pub enum LrSchedule {
     Cosine,
 }
 
-impl fmt::Display for LrSchedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl crate::named::Named for LrSchedule {
+    const ALL: &'static [Self] = &[LrSchedule::Constant, LrSchedule::Cosine];
+
+    fn name(self) -> &'static str {
+        match self {
             LrSchedule::Constant => "constant",
             LrSchedule::Cosine => "cosine",
-        })
+        }
+    }
+}
+
+impl fmt::Display for LrSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(crate::named::Named::name(*self))
     }
 }
 
 /// How two users (or two items) are compared, over the items (users) both have ratings for.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Similarity {
     /// The cosine of the two rating vectors (ratings as given).
@@ -281,11 +269,19 @@ pub enum Similarity {
     Pearson,
 }
 
-impl std::fmt::Display for Similarity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl crate::named::Named for Similarity {
+    const ALL: &'static [Self] = &[Similarity::Cosine, Similarity::Pearson];
+
+    fn name(self) -> &'static str {
+        match self {
             Similarity::Cosine => "cosine",
             Similarity::Pearson => "pearson",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for Similarity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(crate::named::Named::name(*self))
     }
 }

@@ -78,6 +78,13 @@ fn parse_hidden(s: &str) -> Result<Hidden, String> {
         .map(Hidden)
 }
 
+/// A parser of the values of a [`models::Named`] choice, which `--help` lists.
+fn named<T: models::Named + Send + Sync>() -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|v| v.name()))
+        .map(|name| T::from_name(&name).expect("clap keeps to the possible values"))
+}
+
 /// `--layers`: the layers of a `sequential` network, comma-separated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layers(pub Vec<models::LayerSpec>);
@@ -192,7 +199,7 @@ pub struct Flags {
     #[arg(long, value_parser = parse_hidden, help_heading = heading::MODEL)]
     pub hidden: Option<Hidden>,
     /// Activation of dense layers [default: relu; tanh for the 2-D problems]
-    #[arg(long, value_enum, help_heading = heading::MODEL)]
+    #[arg(long, value_parser = named::<ActivationKind>(), help_heading = heading::MODEL)]
     pub activation: Option<ActivationKind>,
     /// Dropout probability after hidden dense layers (before a CNN's dense layers)
     /// [default: the model's, see below]
@@ -224,7 +231,7 @@ pub struct Flags {
     #[arg(long, help_heading = heading::MODEL)]
     pub k: Option<usize>,
     /// How user-knn and item-knn compare users or items [default: pearson]
-    #[arg(long, value_enum, help_heading = heading::MODEL)]
+    #[arg(long, value_parser = named::<models::Similarity>(), help_heading = heading::MODEL)]
     pub similarity: Option<models::Similarity>,
     /// Fewest co-rated items (users) for user-knn (item-knn) to call two users (items)
     /// similar [default: 5]
@@ -243,7 +250,7 @@ pub struct Flags {
     pub lr: Option<f64>,
     /// Learning-rate schedule: constant, or cosine (annealed from --lr to 0 over the run's
     /// epochs) [default: the model's, see below]
-    #[arg(long, value_enum, help_heading = heading::OPTIM)]
+    #[arg(long, value_parser = named::<LrSchedule>(), help_heading = heading::OPTIM)]
     pub lr_schedule: Option<LrSchedule>,
     /// Optimizer [default: adam; sgd for --dataset line]
     #[arg(long, value_enum, help_heading = heading::OPTIM)]
