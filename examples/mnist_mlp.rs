@@ -15,11 +15,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Flags::default()
     };
     let run = prepare(&RunRequest::new(flags))?;
-    println!("{}", run.plan());
-    let outcome = run.fit(ProgressMode::Lines, None)?;
-    for line in run.conclusion(&outcome) {
-        println!("{line}");
-    }
-    println!("Artifacts in {}", run.artifact_dir.display());
+    run.train(ProgressMode::Lines, None)?;
     Ok(())
 }

@@ -9,17 +9,21 @@ use crate::config::OptimizerKind;
 use crate::error::TrainError;
 use crate::settings::{Flags, Settings};
 
+/// Whether the flags give a flag.
+type Given = fn(&Flags) -> bool;
+
 /// One rule: the flag, whether it was given, and why it does not apply to `settings` (`None`
 /// when it does).
+#[derive(Clone, Copy)]
 struct Rule {
     flag: &'static str,
-    given: fn(&Flags) -> bool,
+    given: Given,
     refuse: fn(&Settings) -> Option<String>,
 }
 
 /// The model options each architecture declares (`ArchitectureConfig::OPTIONS`), with whether
 /// the flags gave them.
-const MODEL_OPTIONS: &[(&str, fn(&Flags) -> bool)] = &[
+const MODEL_OPTIONS: &[(&str, Given)] = &[
     ("hidden", |f| f.hidden.is_some()),
     ("activation", |f| f.activation.is_some()),
     ("dropout", |f| f.dropout.is_some()),
@@ -234,46 +238,18 @@ const RULES: &[Rule] = &[
                 .then(|| "it is SGD's: add --optimizer sgd".to_string())
         },
     },
-    Rule {
-        flag: "epochs",
-        given: |f| f.epochs.is_some(),
-        refuse: trained_only,
-    },
-    Rule {
-        flag: "batch-size",
-        given: |f| f.batch_size.is_some(),
-        refuse: trained_only,
-    },
-    Rule {
-        flag: "lr",
-        given: |f| f.lr.is_some(),
-        refuse: trained_only,
-    },
-    Rule {
-        flag: "lr-schedule",
-        given: |f| f.lr_schedule.is_some(),
-        refuse: trained_only,
-    },
-    Rule {
-        flag: "optimizer",
-        given: |f| f.optimizer.is_some(),
-        refuse: trained_only,
-    },
-    Rule {
-        flag: "patience",
-        given: |f| f.patience.is_some(),
-        refuse: trained_only,
-    },
-    Rule {
-        flag: "l1",
-        given: |f| f.l1.is_some(),
-        refuse: trained_only,
-    },
-    Rule {
-        flag: "l2",
-        given: |f| f.l2.is_some(),
-        refuse: trained_only,
-    },
+];
+
+/// The flags of training by gradient, which a model that trains nothing refuses.
+const TRAINING: &[(&str, Given)] = &[
+    ("epochs", |f| f.epochs.is_some()),
+    ("batch-size", |f| f.batch_size.is_some()),
+    ("lr", |f| f.lr.is_some()),
+    ("lr-schedule", |f| f.lr_schedule.is_some()),
+    ("optimizer", |f| f.optimizer.is_some()),
+    ("patience", |f| f.patience.is_some()),
+    ("l1", |f| f.l1.is_some()),
+    ("l2", |f| f.l2.is_some()),
 ];
 
 fn pretrained_names() -> String {
@@ -306,7 +282,12 @@ pub(crate) fn check(flags: &Flags, settings: &Settings) -> Result<(), TrainError
             )));
         }
     }
-    for rule in RULES {
+    let training = TRAINING.iter().map(|&(flag, given)| Rule {
+        flag,
+        given,
+        refuse: trained_only,
+    });
+    for rule in RULES.iter().copied().chain(training) {
         if (rule.given)(flags)
             && let Some(why) = (rule.refuse)(settings)
         {

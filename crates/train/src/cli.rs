@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use burn::module::Module;
 use burn::train::Interrupter;
 
 use crate::backend::BackendKind;
@@ -109,24 +108,7 @@ pub fn run(args: &TrainArgs) -> Result<(), TrainError> {
         println!("Resuming the run in {}", prepared.artifact_dir.display());
     }
     print!("{}", prepared.summary());
-    println!("{}", prepared.plan());
-    let outcome = prepared.fit(args.progress, Some(stop_on_ctrl_c()))?;
-    let dir = prepared.artifact_dir.display();
-    if let Some(divergence) = &outcome.diverged {
-        let r = &outcome.report;
-        println!(
-            "Kept epoch {} of {} finished before the loss diverged. Artifacts in {dir}",
-            r.best_epoch, r.epochs_run,
-        );
-        return Err(TrainError::Stopped(divergence.to_string()));
-    }
-    if outcome.network.num_params() > 0 && outcome.report.epochs_run == 0 {
-        return Err(TrainError::Stopped("no epoch finished".into()));
-    }
-    for line in prepared.conclusion(&outcome) {
-        println!("{line}");
-    }
-    println!("Artifacts in {dir}");
+    prepared.train(args.progress, Some(stop_on_ctrl_c()))?;
     Ok(())
 }
 

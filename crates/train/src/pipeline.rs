@@ -310,6 +310,36 @@ impl Prepared {
         })
     }
 
+    /// Trains as the command line does, saying so on standard output: the plan, then
+    /// [`fit`](Self::fit), then the [`conclusion`](Self::conclusion) and where the run's files
+    /// are. A loss that diverged (the best epoch before it is kept) or a run that finished no
+    /// epoch is an error.
+    pub fn train(
+        &self,
+        progress: ProgressMode,
+        interrupter: Option<Interrupter>,
+    ) -> Result<FitOutcome, TrainError> {
+        println!("{}", self.plan());
+        let outcome = self.fit(progress, interrupter)?;
+        let dir = self.artifact_dir.display();
+        if let Some(divergence) = &outcome.diverged {
+            let r = &outcome.report;
+            println!(
+                "Kept epoch {} of {} finished before the loss diverged. Artifacts in {dir}",
+                r.best_epoch, r.epochs_run,
+            );
+            return Err(TrainError::Stopped(divergence.to_string()));
+        }
+        if outcome.network.num_params() > 0 && outcome.report.epochs_run == 0 {
+            return Err(TrainError::Stopped("no epoch finished".into()));
+        }
+        for line in self.conclusion(&outcome) {
+            println!("{line}");
+        }
+        println!("Artifacts in {dir}");
+        Ok(outcome)
+    }
+
     /// What the command line prints when a run has finished: the epochs, the best one, the
     /// test metrics, and what the run adds (penalties, transfer timings, the line's
     /// prediction).
