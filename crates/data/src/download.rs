@@ -4,16 +4,15 @@
 //! nothing behind.
 
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sha2::{Digest, Sha256};
 
 use crate::catalog::{DatasetName, find_file};
 use crate::error::{DataError, Result};
-use crate::fsutil::temp_path_for;
+use crate::fsutil::PendingFile;
+pub use crate::fsutil::{hex, sha256_file};
 
 /// How missing files are fetched.
 #[derive(Debug, Clone, Default)]
@@ -163,63 +162,33 @@ pub fn download_to(url: &str, dest: &Path, sha256: Option<&str>, progress: bool)
     } else {
         ProgressBar::hidden()
     };
-    let tmp = temp_path_for(dest);
-    let result = (|| -> Result<()> {
-        let mut reader = response.body_mut().as_reader();
-        let mut file = fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut received: u64 = 0;
-        loop {
-            let n = reader
-                .read(&mut buf)
-                .map_err(|e| failed(format!("connection broke after {received} bytes: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            file.write_all(&buf[..n])
-                .map_err(|e| DataError::io(&tmp, e))?;
-            received += n as u64;
-            bar.inc(n as u64);
-        }
+    let reader = response.body_mut().as_reader();
+    let result = (|| {
+        let (file, streamed) = PendingFile::stream(
+            dest,
+            reader,
+            |received, e| failed(format!("connection broke after {received} bytes: {e}")),
+            |n| bar.inc(n),
+        )?;
+        let received = streamed.bytes;
         if let Some(total) = total
             && received != total
         {
             return Err(failed(format!("received {received} of {total} bytes")));
         }
-        let actual = hex(&hasher.finalize());
         if let Some(expected) = sha256
-            && !actual.eq_ignore_ascii_case(expected)
+            && !streamed.sha256.eq_ignore_ascii_case(expected)
         {
             return Err(DataError::Checksum {
                 url: url.to_string(),
                 expected: expected.to_string(),
-                actual,
+                actual: streamed.sha256,
             });
         }
-        file.sync_all().map_err(|e| DataError::io(&tmp, e))?;
-        drop(file);
-        fs::rename(&tmp, dest).map_err(|e| DataError::io(dest, e))
+        file.commit()
     })();
     bar.finish_and_clear();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
     result
-}
-
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The sha256 of a file, in lowercase hex.
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|e| DataError::io(path, e))?;
-    Ok(hex(&hasher.finalize()))
 }
 
 /// Files in `dir` left by an interrupted download (there should be none).

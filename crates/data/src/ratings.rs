@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
 use std::fs;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -27,6 +27,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use crate::archive::extract_zip;
 use crate::download::{DownloadOptions, download_verified, join_url};
 use crate::error::{DataError, Result};
 use crate::fsutil::{temp_path_for, write_atomic};
@@ -1260,39 +1261,26 @@ fn extract_members(
     dir: &Path,
     members: &[(String, String)],
 ) -> Result<()> {
-    let bad = |problem: String| DataError::Download {
+    let bad = |member: Option<&str>, problem: String| DataError::Download {
         url: label.to_string(),
-        problem,
+        problem: match member {
+            Some(member) => format!("member `{member}`: {problem}"),
+            None => problem,
+        },
     };
-    let input = fs::File::open(archive).map_err(|e| DataError::io(archive, e))?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(input))
-        .map_err(|e| bad(format!("not a readable zip archive: {e}")))?;
-    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = (|| -> Result<()> {
-        for (member, file) in members {
-            let mut entry = zip
-                .by_name(member)
-                .map_err(|e| bad(format!("no member `{member}` ({e})")))?;
-            let dest = dir.join(file);
-            let tmp = temp_path_for(&dest);
-            written.push((tmp.clone(), dest));
-            let mut out = fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-            std::io::copy(&mut entry, &mut out)
-                .map_err(|e| bad(format!("member `{member}` cannot be extracted: {e}")))?;
-            out.flush().map_err(|e| DataError::io(&tmp, e))?;
-            out.sync_all().map_err(|e| DataError::io(&tmp, e))?;
-        }
-        for (tmp, dest) in &written {
-            fs::rename(tmp, dest).map_err(|e| DataError::io(dest, e))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for (tmp, _) in &written {
-            let _ = fs::remove_file(tmp);
-        }
-    }
-    result
+    let pick = |names: &[String]| {
+        members
+            .iter()
+            .map(|(member, file)| {
+                if names.contains(member) {
+                    Ok((member.clone(), dir.join(file)))
+                } else {
+                    Err(bad(None, format!("no member `{member}`")))
+                }
+            })
+            .collect()
+    };
+    extract_zip(archive, pick, |_, _| Ok(()), bad)
 }
 
 #[cfg(test)]
