@@ -3,16 +3,68 @@
 //! published sha256 and only then renamed into place. A failed or corrupted download leaves
 //! nothing behind.
 
+use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::catalog::{DatasetName, find_file};
 use crate::error::{DataError, Result};
 use crate::fsutil::PendingFile;
 pub use crate::fsutil::{hex, sha256_file};
+
+/// One file of a dataset as published.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteFile {
+    /// File name, as published (gzip).
+    pub name: &'static str,
+    /// sha256 of the published file.
+    pub sha256: &'static str,
+}
+
+/// The path of a published file in `dir`, if it is there gzipped or uncompressed.
+pub fn find_file(dir: &Path, file: &RemoteFile) -> Option<PathBuf> {
+    let gz = dir.join(file.name);
+    if gz.is_file() {
+        return Some(gz);
+    }
+    let raw = dir.join(file.name.trim_end_matches(".gz"));
+    raw.is_file().then_some(raw)
+}
+
+/// Files published together, that [`ensure_files`] fetches into one folder: a dataset's
+/// (the IDX datasets' `DatasetName` is one). Its `Display` names it in errors.
+pub trait FileSet: fmt::Display {
+    /// The published files, with their sha256 sums.
+    fn files(&self) -> &[RemoteFile];
+    /// The set's folder inside the data directory.
+    fn subdir(&self) -> &str;
+    /// The environment variable that overrides the download mirrors (comma-separated base
+    /// URLs).
+    fn mirror_env_var(&self) -> &str;
+    /// The built-in download mirrors (base URLs; a file's URL is the base joined with its
+    /// name).
+    fn default_mirrors(&self) -> &[&str];
+}
+
+impl<T: FileSet + ?Sized> FileSet for &T {
+    fn files(&self) -> &[RemoteFile] {
+        (**self).files()
+    }
+
+    fn subdir(&self) -> &str {
+        (**self).subdir()
+    }
+
+    fn mirror_env_var(&self) -> &str {
+        (**self).mirror_env_var()
+    }
+
+    fn default_mirrors(&self) -> &[&str] {
+        (**self).default_mirrors()
+    }
+}
 
 /// How missing files are fetched.
 #[derive(Debug, Clone, Default)]
@@ -28,7 +80,7 @@ pub struct DownloadOptions {
 
 impl DownloadOptions {
     /// The mirrors to use for `dataset`.
-    pub fn mirrors_for(&self, dataset: DatasetName) -> Vec<String> {
+    pub fn mirrors_for(&self, dataset: impl FileSet) -> Vec<String> {
         self.mirrors_or(dataset.mirror_env_var(), dataset.default_mirrors())
     }
 
@@ -59,7 +111,7 @@ pub fn join_url(base: &str, name: &str) -> String {
 }
 
 /// Makes sure every file of `dataset` is in `dir`, downloading the missing ones.
-pub fn ensure_files(dataset: DatasetName, dir: &Path, options: &DownloadOptions) -> Result<()> {
+pub fn ensure_files(dataset: impl FileSet, dir: &Path, options: &DownloadOptions) -> Result<()> {
     let missing: Vec<_> = dataset
         .files()
         .iter()
@@ -68,7 +120,7 @@ pub fn ensure_files(dataset: DatasetName, dir: &Path, options: &DownloadOptions)
     if missing.is_empty() {
         return Ok(());
     }
-    let mirrors = options.mirrors_for(dataset);
+    let mirrors = options.mirrors_for(&dataset);
     let mut attempts = Vec::new();
     if options.offline {
         attempts.push("none: offline mode".to_string());

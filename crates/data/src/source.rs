@@ -16,7 +16,7 @@ use crate::error::{DataError, Result};
 use crate::folder::load_folder;
 use crate::images::{ImageSet, ImageSplits, Values};
 use crate::playground::{self, Problem};
-use crate::ratings::{RatingsOptions, RatingsSource};
+use crate::ratings::{RatingsData, RatingsOptions, RatingsSource};
 use crate::split::stratified_split;
 use crate::tabular::{Table, TableTarget, Task, parse_csv, read_csv_file};
 
@@ -123,12 +123,7 @@ impl fmt::Display for DatasetSpec {
             DatasetSpec::Folder(path) => write!(f, "folder:{}", path.display()),
             DatasetSpec::Csv(path) => write!(f, "csv:{}", path.display()),
             DatasetSpec::Playground(problem) => write!(f, "{problem}"),
-            DatasetSpec::Ratings(RatingsSource::Csv(path)) => {
-                write!(f, "ratings:{}", path.display())
-            }
-            DatasetSpec::Ratings(source) => {
-                f.write_str(source.movielens_name().unwrap_or("ratings"))
-            }
+            DatasetSpec::Ratings(source) => write!(f, "{source}"),
         }
     }
 }
@@ -207,6 +202,30 @@ impl DatasetSpec {
         )
     }
 
+    /// Whether this is a ratings dataset (for the recommender models).
+    pub fn is_ratings(&self) -> bool {
+        matches!(self, DatasetSpec::Ratings(_))
+    }
+
+    /// Loads a ratings dataset (downloading a missing MovieLens set) and splits it:
+    /// `options.test_split` held out as `options.ratings.split` says, seeded by `options.seed`
+    /// (see [`RatingsSource::load`]).
+    pub fn load_ratings(&self, options: &LoadOptions) -> Result<RatingsData> {
+        let DatasetSpec::Ratings(source) = self else {
+            return Err(DataError::Invalid(format!(
+                "{self} is not a ratings dataset; the recommender models take movielens-small, \
+                 movielens-100k or ratings:PATH"
+            )));
+        };
+        source.load(
+            &options.data_dir,
+            &options.download,
+            &options.ratings,
+            options.test_split,
+            options.seed,
+        )
+    }
+
     /// Whether this is an image folder (whose channels aprende normalises).
     pub fn is_folder(&self) -> bool {
         matches!(self, DatasetSpec::CatsVsDogs | DatasetSpec::Folder(_))
@@ -216,10 +235,7 @@ impl DatasetSpec {
     /// `movielens-small`, the stem of a ratings file).
     pub fn short_name(&self) -> String {
         match self {
-            DatasetSpec::Ratings(RatingsSource::Csv(path)) => path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "ratings".into()),
+            DatasetSpec::Ratings(source) => source.short_name(),
             DatasetSpec::Folder(path) | DatasetSpec::Csv(path) => path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())

@@ -5,36 +5,35 @@ use super::items::{read_items_csv, read_u_item};
 use super::movielens::{MOVIELENS_100K, MOVIELENS_SMALL, fetch_movielens_archive};
 use super::parse::{Layout, Loaded, read_ratings};
 use super::split::{per_user_split, random_split};
-use super::{ColdStart, RatingColumns, RatingScale, RatingsData, RatingsSource, RatingsSplit};
+use super::{
+    ColdStart, RatingColumns, RatingScale, RatingsData, RatingsOptions, RatingsSource, RatingsSplit,
+};
+use crate::catalog::DataDir;
+use crate::download::DownloadOptions;
 use crate::error::{DataError, Result};
-use crate::source::{DatasetSpec, LoadOptions};
 
-impl DatasetSpec {
-    /// Whether this is a ratings dataset (for the recommender models).
-    pub fn is_ratings(&self) -> bool {
-        matches!(self, DatasetSpec::Ratings(_))
-    }
-
-    /// Loads a ratings dataset (downloading a missing MovieLens set) and splits it:
-    /// `options.test_split` held out as `options.ratings.split` says, seeded by `options.seed`.
-    pub fn load_ratings(&self, options: &LoadOptions) -> Result<RatingsData> {
-        let DatasetSpec::Ratings(source) = self else {
-            return Err(DataError::Invalid(format!(
-                "{self} is not a ratings dataset; the recommender models take movielens-small, \
-                 movielens-100k or ratings:PATH"
-            )));
-        };
-        let fraction = options.test_split;
+impl RatingsSource {
+    /// Loads the ratings (downloading a missing MovieLens set into `data_dir` as `download`
+    /// says) and splits them: `fraction` of them held out for testing (`--test-split`, in
+    /// `(0, 1)`) as `options.split` says, seeded by `seed`.
+    pub fn load(
+        &self,
+        data_dir: &DataDir,
+        download: &DownloadOptions,
+        options: &RatingsOptions,
+        fraction: f64,
+        seed: u64,
+    ) -> Result<RatingsData> {
         if !(fraction > 0.0 && fraction < 1.0) {
             return Err(DataError::Invalid(format!(
                 "--test-split must be in (0, 1) for ratings, got {fraction}"
             )));
         }
         let name = self.short_name();
-        let loaded = match source {
+        let loaded = match self {
             RatingsSource::MovielensSmall => {
-                let dir = options.data_dir.0.join("movielens-small");
-                fetch_movielens_archive(&MOVIELENS_SMALL, &dir, &options.download)?;
+                let dir = data_dir.0.join("movielens-small");
+                fetch_movielens_archive(&MOVIELENS_SMALL, &dir, download)?;
                 let columns = RatingColumns {
                     user: "userId".into(),
                     item: "movieId".into(),
@@ -51,8 +50,8 @@ impl DatasetSpec {
                 loaded
             }
             RatingsSource::Movielens100k => {
-                let dir = options.data_dir.0.join("movielens-100k");
-                fetch_movielens_archive(&MOVIELENS_100K, &dir, &options.download)?;
+                let dir = data_dir.0.join("movielens-100k");
+                fetch_movielens_archive(&MOVIELENS_100K, &dir, download)?;
                 let layout =
                     Layout::u_data(&dir.join("u.data"), Some(RatingScale::MOVIELENS_100K))?;
                 let mut loaded = read_ratings(&layout, name)?;
@@ -60,14 +59,13 @@ impl DatasetSpec {
                 loaded
             }
             RatingsSource::Csv(path) => {
-                let ratings = &options.ratings;
-                if let Some(scale) = ratings.scale {
+                if let Some(scale) = options.scale {
                     scale.check()?;
                 }
-                let layout = Layout::csv(path, &ratings.columns, ratings.scale)?;
+                let layout = Layout::csv(path, &options.columns, options.scale)?;
                 let mut loaded = read_ratings(&layout, name)?;
-                if let Some(items) = &ratings.items {
-                    read_items_csv(items, &ratings.columns.item, &mut loaded.catalog)?;
+                if let Some(items) = &options.items {
+                    read_items_csv(items, &options.columns.item, &mut loaded.catalog)?;
                 }
                 loaded
             }
@@ -77,8 +75,8 @@ impl DatasetSpec {
             ratings,
             duplicates,
         } = loaded;
-        let (train, test) = match options.ratings.split {
-            RatingsSplit::Random => random_split(ratings.len(), fraction, options.seed),
+        let (train, test) = match options.split {
+            RatingsSplit::Random => random_split(ratings.len(), fraction, seed),
             RatingsSplit::PerUser => per_user_split(&ratings, catalog.users.len(), fraction),
         };
         if test.is_empty() || train.is_empty() {
@@ -90,7 +88,7 @@ impl DatasetSpec {
             return Err(DataError::Invalid(format!(
                 "{self}: a {} split with --test-split {fraction} of its {} ratings holds {none}: \
                  give more ratings or a {part} --test-split",
-                options.ratings.split,
+                options.split,
                 ratings.len()
             )));
         }

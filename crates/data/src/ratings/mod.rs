@@ -63,6 +63,28 @@ impl RatingsSource {
             RatingsSource::Csv(_) => None,
         }
     }
+
+    /// A short name for artifact folders and catalogs: `movielens-small`, `movielens-100k`, or
+    /// the stem of a ratings file.
+    pub fn short_name(&self) -> String {
+        match self {
+            RatingsSource::Csv(path) => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "ratings".into()),
+            movielens => movielens.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for RatingsSource {
+    /// The name `--dataset` takes: `movielens-small`, `movielens-100k`, `ratings:PATH`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RatingsSource::Csv(path) => write!(f, "ratings:{}", path.display()),
+            movielens => f.write_str(movielens.movielens_name().unwrap_or("ratings")),
+        }
+    }
 }
 
 /// The range of the ratings of a dataset, both ends included.

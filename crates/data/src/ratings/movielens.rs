@@ -113,8 +113,9 @@ pub fn fetch_movielens_archive(
             .into_iter()
             .map(|(member, file)| format!("{file} (the archive's {member})"))
             .collect(),
-        url,
+        url: url.into(),
         sha256: set.sha256.into(),
+        mirror_env_var: MOVIELENS_MIRROR_ENV_VAR,
         attempts,
     })
 }
