@@ -1,15 +1,14 @@
 //! The datasets aprende knows by name: where their files live in the data directory, their
 //! published sha256 sums, their download mirrors and their class names.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use crate::download::{self, DownloadOptions, FileSet};
 pub use crate::download::{RemoteFile, find_file};
 use crate::error::{DataError, Result};
 use crate::idx;
 use crate::images::{ImageSet, ImageSplits, Values};
+use crate::names::impl_named;
 
 /// A dataset of 28x28 grayscale IDX images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -146,28 +145,7 @@ impl FileSet for DatasetName {
     }
 }
 
-impl fmt::Display for DatasetName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DatasetName {
-    type Err = DataError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        DatasetName::ALL
-            .into_iter()
-            .find(|d| d.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = DatasetName::ALL.iter().map(|d| d.as_str()).collect();
-                DataError::Invalid(format!(
-                    "unknown dataset `{s}`; known datasets: {}",
-                    known.join(", ")
-                ))
-            })
-    }
-}
+impl_named!(DatasetName, as_str, "dataset", "datasets");
 
 /// Where datasets live on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,6 +32,7 @@ pub mod folder;
 pub mod fsutil;
 pub mod idx;
 pub mod images;
+mod names;
 pub mod playground;
 pub mod ratings;
 pub mod source;

@@ -1,15 +1,12 @@
 //! Splitting ratings into a training and a test part: at random, or each user's latest; and
 //! what the test part holds that the training part cannot know.
 
-use std::fmt;
-use std::str::FromStr;
-
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::Ratings;
-use crate::error::{DataError, Result};
+use crate::names::impl_named;
 
 /// How ratings are split into a training and a test part.
 #[derive(
@@ -38,26 +35,7 @@ impl RatingsSplit {
     }
 }
 
-impl FromStr for RatingsSplit {
-    type Err = DataError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        RatingsSplit::ALL
-            .into_iter()
-            .find(|split| split.as_str() == s)
-            .ok_or_else(|| {
-                DataError::Invalid(format!(
-                    "unknown ratings split `{s}`; known splits: random, per-user"
-                ))
-            })
-    }
-}
-
-impl fmt::Display for RatingsSplit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+impl_named!(RatingsSplit, as_str, "ratings split", "splits");
 
 /// Counts of the held-out ratings that the training part cannot know.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
