@@ -1,14 +1,14 @@
 //! The datasets aprende knows by name: where their files live in the data directory, their
 //! published sha256 sums, their download mirrors and their class names.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use crate::download::{self, DownloadOptions};
+use crate::download::{self, DownloadOptions, FileSet};
+pub use crate::download::{RemoteFile, find_file};
 use crate::error::{DataError, Result};
 use crate::idx;
 use crate::images::{ImageSet, ImageSplits, Values};
+use crate::names::impl_named;
 
 /// A dataset of 28x28 grayscale IDX images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -18,15 +18,6 @@ pub enum DatasetName {
     Mnist,
     /// Zalando's Fashion-MNIST: ten kinds of clothing.
     FashionMnist,
-}
-
-/// One file of a dataset as published.
-#[derive(Debug, Clone, Copy)]
-pub struct RemoteFile {
-    /// File name, as published (gzip).
-    pub name: &'static str,
-    /// sha256 of the published file.
-    pub sha256: &'static str,
 }
 
 const MNIST_FILES: [RemoteFile; 4] = [
@@ -136,28 +127,25 @@ impl DatasetName {
     }
 }
 
-impl fmt::Display for DatasetName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl FileSet for DatasetName {
+    fn files(&self) -> &[RemoteFile] {
+        DatasetName::files(*self)
+    }
+
+    fn subdir(&self) -> &str {
+        DatasetName::subdir(*self)
+    }
+
+    fn mirror_env_var(&self) -> &str {
+        DatasetName::mirror_env_var(*self)
+    }
+
+    fn default_mirrors(&self) -> &[&str] {
+        DatasetName::default_mirrors(*self)
     }
 }
 
-impl FromStr for DatasetName {
-    type Err = DataError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        DatasetName::ALL
-            .into_iter()
-            .find(|d| d.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = DatasetName::ALL.iter().map(|d| d.as_str()).collect();
-                DataError::Invalid(format!(
-                    "unknown dataset `{s}`; known datasets: {}",
-                    known.join(", ")
-                ))
-            })
-    }
-}
+impl_named!(DatasetName, as_str, "dataset", "datasets");
 
 /// Where datasets live on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,16 +174,6 @@ impl DataDir {
     pub fn dataset_dir(&self, dataset: DatasetName) -> PathBuf {
         self.0.join(dataset.subdir())
     }
-}
-
-/// The path of a published file in `dir`, if it is there gzipped or uncompressed.
-pub fn find_file(dir: &Path, file: &RemoteFile) -> Option<PathBuf> {
-    let gz = dir.join(file.name);
-    if gz.is_file() {
-        return Some(gz);
-    }
-    let raw = dir.join(file.name.trim_end_matches(".gz"));
-    raw.is_file().then_some(raw)
 }
 
 /// Loads a dataset's train and test splits, downloading missing files first (unless

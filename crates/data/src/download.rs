@@ -3,17 +3,68 @@
 //! published sha256 and only then renamed into place. A failed or corrupted download leaves
 //! nothing behind.
 
+use std::fmt;
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sha2::{Digest, Sha256};
 
-use crate::catalog::{DatasetName, find_file};
 use crate::error::{DataError, Result};
-use crate::fsutil::temp_path_for;
+use crate::fsutil::PendingFile;
+pub use crate::fsutil::{hex, sha256_file};
+
+/// One file of a dataset as published.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteFile {
+    /// File name, as published (gzip).
+    pub name: &'static str,
+    /// sha256 of the published file.
+    pub sha256: &'static str,
+}
+
+/// The path of a published file in `dir`, if it is there gzipped or uncompressed.
+pub fn find_file(dir: &Path, file: &RemoteFile) -> Option<PathBuf> {
+    let gz = dir.join(file.name);
+    if gz.is_file() {
+        return Some(gz);
+    }
+    let raw = dir.join(file.name.trim_end_matches(".gz"));
+    raw.is_file().then_some(raw)
+}
+
+/// Files published together, that [`ensure_files`] fetches into one folder: a dataset's
+/// (the IDX datasets' `DatasetName` is one). Its `Display` names it in errors.
+pub trait FileSet: fmt::Display {
+    /// The published files, with their sha256 sums.
+    fn files(&self) -> &[RemoteFile];
+    /// The set's folder inside the data directory.
+    fn subdir(&self) -> &str;
+    /// The environment variable that overrides the download mirrors (comma-separated base
+    /// URLs).
+    fn mirror_env_var(&self) -> &str;
+    /// The built-in download mirrors (base URLs; a file's URL is the base joined with its
+    /// name).
+    fn default_mirrors(&self) -> &[&str];
+}
+
+impl<T: FileSet + ?Sized> FileSet for &T {
+    fn files(&self) -> &[RemoteFile] {
+        (**self).files()
+    }
+
+    fn subdir(&self) -> &str {
+        (**self).subdir()
+    }
+
+    fn mirror_env_var(&self) -> &str {
+        (**self).mirror_env_var()
+    }
+
+    fn default_mirrors(&self) -> &[&str] {
+        (**self).default_mirrors()
+    }
+}
 
 /// How missing files are fetched.
 #[derive(Debug, Clone, Default)]
@@ -29,7 +80,7 @@ pub struct DownloadOptions {
 
 impl DownloadOptions {
     /// The mirrors to use for `dataset`.
-    pub fn mirrors_for(&self, dataset: DatasetName) -> Vec<String> {
+    pub fn mirrors_for(&self, dataset: impl FileSet) -> Vec<String> {
         self.mirrors_or(dataset.mirror_env_var(), dataset.default_mirrors())
     }
 
@@ -60,7 +111,7 @@ pub fn join_url(base: &str, name: &str) -> String {
 }
 
 /// Makes sure every file of `dataset` is in `dir`, downloading the missing ones.
-pub fn ensure_files(dataset: DatasetName, dir: &Path, options: &DownloadOptions) -> Result<()> {
+pub fn ensure_files(dataset: impl FileSet, dir: &Path, options: &DownloadOptions) -> Result<()> {
     let missing: Vec<_> = dataset
         .files()
         .iter()
@@ -69,7 +120,7 @@ pub fn ensure_files(dataset: DatasetName, dir: &Path, options: &DownloadOptions)
     if missing.is_empty() {
         return Ok(());
     }
-    let mirrors = options.mirrors_for(dataset);
+    let mirrors = options.mirrors_for(&dataset);
     let mut attempts = Vec::new();
     if options.offline {
         attempts.push("none: offline mode".to_string());
@@ -163,63 +214,33 @@ pub fn download_to(url: &str, dest: &Path, sha256: Option<&str>, progress: bool)
     } else {
         ProgressBar::hidden()
     };
-    let tmp = temp_path_for(dest);
-    let result = (|| -> Result<()> {
-        let mut reader = response.body_mut().as_reader();
-        let mut file = fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut received: u64 = 0;
-        loop {
-            let n = reader
-                .read(&mut buf)
-                .map_err(|e| failed(format!("connection broke after {received} bytes: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            file.write_all(&buf[..n])
-                .map_err(|e| DataError::io(&tmp, e))?;
-            received += n as u64;
-            bar.inc(n as u64);
-        }
+    let reader = response.body_mut().as_reader();
+    let result = (|| {
+        let (file, streamed) = PendingFile::stream(
+            dest,
+            reader,
+            |received, e| failed(format!("connection broke after {received} bytes: {e}")),
+            |n| bar.inc(n),
+        )?;
+        let received = streamed.bytes;
         if let Some(total) = total
             && received != total
         {
             return Err(failed(format!("received {received} of {total} bytes")));
         }
-        let actual = hex(&hasher.finalize());
         if let Some(expected) = sha256
-            && !actual.eq_ignore_ascii_case(expected)
+            && !streamed.sha256.eq_ignore_ascii_case(expected)
         {
             return Err(DataError::Checksum {
                 url: url.to_string(),
                 expected: expected.to_string(),
-                actual,
+                actual: streamed.sha256,
             });
         }
-        file.sync_all().map_err(|e| DataError::io(&tmp, e))?;
-        drop(file);
-        fs::rename(&tmp, dest).map_err(|e| DataError::io(dest, e))
+        file.commit()
     })();
     bar.finish_and_clear();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
     result
-}
-
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The sha256 of a file, in lowercase hex.
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|e| DataError::io(path, e))?;
-    Ok(hex(&hasher.finalize()))
 }
 
 /// Files in `dir` left by an interrupted download (there should be none).

@@ -73,18 +73,19 @@ pub enum DataError {
          Download attempts:\n  {attempts}",
         files = files.join("\n  "),
         attempts = attempts.join("\n  "),
-        subdir = dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
-        mirror_env_var = crate::ratings::MOVIELENS_MIRROR_ENV_VAR
+        subdir = dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
     )]
     ArchiveMissing {
         /// The dataset folder where the files were expected.
         dir: PathBuf,
         /// The missing files, each with the archive member it comes from.
-        files: Vec<String>,
+        files: Box<[String]>,
         /// The archive's URL on the first mirror.
-        url: String,
-        /// The archive's sha256.
+        url: Box<str>,
+        /// The archive's sha256. (This variant's slices are boxed to keep `DataError` small.)
         sha256: Box<str>,
+        /// The environment variable that sets the download mirrors.
+        mirror_env_var: &'static str,
         /// What each download attempt answered (or that none was tried: offline mode).
         attempts: Vec<String>,
     },

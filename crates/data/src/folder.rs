@@ -10,16 +10,8 @@ use image::DynamicImage;
 use image::imageops::FilterType;
 
 use crate::error::{DataError, Result};
+pub use crate::images::Skipped;
 use crate::images::{ImageSet, Values};
-
-/// A file that was left out, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Skipped {
-    /// The file.
-    pub path: PathBuf,
-    /// Why it was left out.
-    pub reason: String,
-}
 
 /// Resizes `img` so that it covers `width` x `height`, then crops the centre.
 ///

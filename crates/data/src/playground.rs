@@ -14,14 +14,13 @@
 //! bit-identical points on every platform.
 
 use std::f64::consts::{FRAC_PI_2, PI, TAU};
-use std::fmt;
-use std::str::FromStr;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, SeedableRng};
 
 use crate::error::{DataError, Result};
 use crate::images::{ImageSet, Values};
+use crate::names::impl_named;
 
 /// The largest `--points` [`generate`] accepts.
 pub const MAX_POINTS: usize = 1_000_000;
@@ -62,26 +61,7 @@ impl Problem {
     }
 }
 
-impl FromStr for Problem {
-    type Err = DataError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        Problem::ALL
-            .into_iter()
-            .find(|p| p.name() == s)
-            .ok_or_else(|| {
-                DataError::Invalid(format!(
-                    "unknown Playground problem `{s}`; known problems: circle, xor, gauss, spiral"
-                ))
-            })
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+impl_named!(Problem, name, "Playground problem", "problems");
 
 /// Label of the Playground's orange class (its -1).
 const ORANGE: usize = 0;

