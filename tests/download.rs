@@ -18,7 +18,7 @@ fn options(mirror: String) -> DownloadOptions {
 
 #[test]
 fn downloads_verifies_and_loads_fashion_mnist() {
-    let server = serve(common::shared_data().join("fashion-mnist"), false);
+    let server = serve(common::data_set("fashion-mnist"), false);
     let data = tempfile::tempdir().unwrap();
     let splits = load_image_dataset(
         DatasetName::FashionMnist,
@@ -47,7 +47,7 @@ fn downloads_verifies_and_loads_fashion_mnist() {
 
 #[test]
 fn a_corrupted_download_is_a_checksum_error_and_leaves_nothing() {
-    let server = serve(common::shared_data().join("mnist"), true);
+    let server = serve(common::data_set("mnist"), true);
     let data = tempfile::tempdir().unwrap();
     let err = load_image_dataset(
         DatasetName::Mnist,
@@ -107,10 +107,8 @@ fn uncompressed_files_are_found_too() {
     let dir = data.path().join("mnist");
     std::fs::create_dir_all(&dir).unwrap();
     for file in DatasetName::Mnist.files() {
-        let raw = aprende::data::idx::read_maybe_gzip(
-            &common::shared_data().join("mnist").join(file.name),
-        )
-        .unwrap();
+        let raw = aprende::data::idx::read_maybe_gzip(&common::data_set("mnist").join(file.name))
+            .unwrap();
         std::fs::write(dir.join(file.name.trim_end_matches(".gz")), raw).unwrap();
     }
     let splits = load_image_dataset(

@@ -12,11 +12,11 @@ use aprende::models::efficientnet::{EfficientNetLite0Config, FEATURES};
 use aprende::models::{Architecture, ModelError};
 
 fn weights() -> PathBuf {
-    common::shared_weights().join("efficientnet-lite0-57934424.pth")
+    common::weights_file("efficientnet-lite0-57934424.pth")
 }
 
 fn reference() -> serde_json::Value {
-    let path = common::shared_weights().join("efficientnet-lite0-reference.json");
+    let path = common::weights_file("efficientnet-lite0-reference.json");
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -250,10 +250,7 @@ fn another_architectures_file_is_an_error_naming_it_and_a_tensor() {
 /// `per_class` photos of each class of the shared cats-vs-dogs `part`, copied into `root`.
 fn copy_photos(part: &str, per_class: usize, root: &std::path::Path) {
     for class in ["cats", "dogs"] {
-        let from = common::shared_data()
-            .join("cats-vs-dogs")
-            .join(part)
-            .join(class);
+        let from = common::data_set("cats-vs-dogs").join(part).join(class);
         let to = root.join(class);
         std::fs::create_dir_all(&to).unwrap();
         let mut names: Vec<_> = std::fs::read_dir(&from)
@@ -430,7 +427,7 @@ fn the_imagenet_classifier_as_it_is_sees_cats_and_dogs_in_photos() {
     let device = Device::flex();
     let (config, network) =
         aprende::app::imagenet_classifier("efficientnet-lite0", &weights(), None, &device).unwrap();
-    let photos = common::shared_data().join("cats-vs-dogs/validation");
+    let photos = common::data_set("cats-vs-dogs").join("validation");
     let pick = |class: &str| -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(photos.join(class))
             .unwrap()

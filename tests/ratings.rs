@@ -92,7 +92,7 @@ fn all_raw(data: &RatingsData) -> Vec<(String, String, f32, i64)> {
 }
 
 fn shared_movielens(seed: u64, split: RatingsSplit) -> RatingsData {
-    let mut opts = options(&common::shared_data(), split);
+    let mut opts = options(&common::data_dir_with("movielens-small"), split);
     opts.seed = seed;
     spec("movielens-small").load_ratings(&opts).unwrap()
 }

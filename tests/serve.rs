@@ -59,7 +59,7 @@ fn runs() -> &'static Path {
         );
         // Cats and dogs at 128x128: 40 photos of each to train on.
         let photos = root.join("photos");
-        let shared = common::shared_data().join("cats-vs-dogs");
+        let shared = common::data_set("cats-vs-dogs");
         for class in ["cats", "dogs"] {
             for (part, n) in [("train", 40), ("test", 10)] {
                 let from = shared
