@@ -14,7 +14,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         epochs: Some(epochs.unwrap_or(2)),
         ..Flags::default()
     };
-    let run = prepare(&RunRequest::new(flags))?;
+    // Its own folder, beside the quick start's artifacts/mnist-mlp.
+    let request = RunRequest {
+        artifact_dir: Some("artifacts/mnist-mlp-example".into()),
+        ..RunRequest::new(flags)
+    };
+    let run = prepare(&request)?;
     run.train(ProgressMode::Lines, None)?;
     Ok(())
 }

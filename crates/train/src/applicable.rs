@@ -271,8 +271,16 @@ fn models_reading(flag: &str) -> String {
         .join(", ")
 }
 
-/// The first flag in `flags` that does not apply to `settings`, as an error naming it and why.
+/// The first flag in `flags` that does not apply to `settings`, as an error naming it and why;
+/// or a flag the model cannot do without (`--layers` for `sequential`), before any data loads.
 pub(crate) fn check(flags: &Flags, settings: &Settings) -> Result<(), TrainError> {
+    if settings.entry.options.contains(&"layers") && settings.options.layers.is_none() {
+        return Err(TrainError::Config(format!(
+            "`{}` needs its layers: give --layers, e.g. \
+             --layers conv:32,relu,maxpool,flatten,dense:128,relu,dense",
+            settings.entry.name
+        )));
+    }
     for (flag, given) in MODEL_OPTIONS {
         if given(flags) && !settings.entry.options.contains(flag) {
             return Err(TrainError::Config(format!(
@@ -338,6 +346,11 @@ mod tests {
         });
         assert!(
             err.contains("--hidden does not apply to `lenet`") && err.contains("mlp, autoencoder"),
+            "{err}"
+        );
+        let err = refusal(|f| f.model = Some("sequential".into()));
+        assert!(
+            err.contains("needs its layers") && err.contains("--layers"),
             "{err}"
         );
         let err = refusal(|f| f.points = Some(100));
