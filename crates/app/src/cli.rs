@@ -280,7 +280,7 @@ pub fn run(command: Command) -> Result<bool, AppError> {
                         progress: true,
                     };
                     let path = data::resolve_weights(
-                        &data::EFFICIENTNET_LITE0,
+                        &crate::predict::pretrained_of(&model)?.weights,
                         weights.as_deref(),
                         &data_dir,
                         &download,

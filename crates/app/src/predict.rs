@@ -185,6 +185,17 @@ pub fn predict_run_images(
     answer_images(&run.config, &run.network, paths, options, device)
 }
 
+/// The weights and inputs of the pretrained architecture `model`, or an error that says it has
+/// none.
+pub fn pretrained_of(model: &str) -> Result<models::Pretrained, AppError> {
+    let entry = models::registry_find(model).map_err(train::TrainError::from)?;
+    entry.pretrained.ok_or_else(|| {
+        AppError::Input(format!(
+            "`{model}` has no pretrained weights; give --run DIR of a trained run"
+        ))
+    })
+}
+
 /// The ImageNet classifier of a pretrained architecture, as it is (no run needed): the
 /// network with the weights of `weights` and the config that [`predict_images`] needs.
 /// `class_names` names the 1000 classes (`None`: `imagenet class N`).
@@ -194,12 +205,7 @@ pub fn imagenet_classifier(
     class_names: Option<Vec<String>>,
     device: &Device,
 ) -> Result<(TrainingConfig, Network), AppError> {
-    let entry = models::registry_find(model).map_err(train::TrainError::from)?;
-    let Some(pretrained) = entry.pretrained else {
-        return Err(AppError::Input(format!(
-            "`{model}` has no pretrained weights; give --run DIR of a trained run"
-        )));
-    };
+    let pretrained = pretrained_of(model)?;
     let config =
         models::ModelConfig::EfficientNetLite0(models::EfficientNetLite0Config::imagenet());
     let classes = models::efficientnet::IMAGENET_CLASSES;
@@ -219,9 +225,9 @@ pub fn imagenet_classifier(
         .load_pytorch(weights)
         .map_err(train::TrainError::from)?;
     let input = InputSpec {
-        channels: pretrained.channels,
-        height: pretrained.image_size,
-        width: pretrained.image_size,
+        channels: pretrained.input.channels,
+        height: pretrained.input.image_size,
+        width: pretrained.input.image_size,
         num_classes: classes,
         ratings: None,
     };

@@ -52,4 +52,4 @@ pub use ratings::{
 };
 pub use source::{DatasetSpec, LoadOptions};
 pub use split::{StratifiedSplit, stratified_split};
-pub use weights::{EFFICIENTNET_LITE0, WeightsFile, resolve_weights};
+pub use weights::{EFFICIENTNET_LITE0, WeightsFile, WeightsFileExt, resolve_weights};

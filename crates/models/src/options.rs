@@ -4,6 +4,7 @@ use std::fmt;
 
 pub use crate::activation::ActivationKind;
 pub use crate::layer_spec::LayerSpec;
+pub use crate::pretrained::PretrainedInput;
 
 /// The shape of the data a model sees and how many classes it tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -212,20 +213,6 @@ impl Default for Recipe {
     fn default() -> Self {
         Recipe::STANDARD
     }
-}
-
-/// What an architecture that starts from pretrained weights needs of its inputs: the image
-/// size and per-channel normalisation its weights were trained with.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PretrainedInput {
-    /// Side of the square images.
-    pub image_size: usize,
-    /// Channels (3: RGB).
-    pub channels: usize,
-    /// Mean subtracted from every channel of pixels scaled to `[0, 1]`.
-    pub mean: f32,
-    /// Standard deviation every channel is divided by, on the same scale.
-    pub std: f32,
 }
 
 /// How the learning rate moves over a run.

@@ -9,7 +9,8 @@ use std::path::Path;
 use burn::prelude::Tensor;
 
 use crate::collab::SharedInteractions;
-use crate::options::{InputSpec, ModelOptions, PretrainedInput, Recipe};
+use crate::options::{InputSpec, ModelOptions, Recipe};
+use crate::pretrained::Pretrained;
 
 /// One registered architecture.
 #[derive(Debug, Clone, Copy)]
@@ -22,8 +23,9 @@ pub struct ModelEntry {
     pub config: fn(&ModelOptions, &InputSpec) -> Result<crate::ModelConfig, ModelError>,
     /// The training defaults the architecture suggests.
     pub recipe: Recipe,
-    /// For an architecture that starts from pretrained weights: the inputs they expect.
-    pub pretrained: Option<PretrainedInput>,
+    /// For an architecture that starts from pretrained weights: the weights file and the
+    /// inputs they expect.
+    pub pretrained: Option<Pretrained>,
     /// The model options it reads, by flag name (see [`ArchitectureConfig::OPTIONS`]).
     pub options: &'static [&'static str],
 }
@@ -115,8 +117,9 @@ pub trait ArchitectureConfig: Sized {
     /// Training defaults for this architecture ([`Recipe::STANDARD`] unless it needs others).
     const RECIPE: Recipe = Recipe::STANDARD;
 
-    /// For an architecture that starts from pretrained weights: the inputs they expect.
-    const PRETRAINED: Option<PretrainedInput> = None;
+    /// For an architecture that starts from pretrained weights: the weights file and the
+    /// inputs they expect.
+    const PRETRAINED: Option<Pretrained> = None;
 
     /// The [`ModelOptions`] it reads, by their flag's name (`hidden`, `dropout`, `widths`...):
     /// any other model option given for it is an error, not silently ignored.

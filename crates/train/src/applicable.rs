@@ -7,7 +7,24 @@ use models::Recipe;
 
 use crate::config::OptimizerKind;
 use crate::error::TrainError;
-use crate::settings::{Flags, Settings};
+use crate::flags::Flags;
+use crate::task::Task;
+
+/// What the rules look at: the run's choices, resolved.
+pub(crate) struct Choice<'a> {
+    /// The dataset.
+    pub dataset: &'a DatasetSpec,
+    /// The architecture.
+    pub entry: &'static models::ModelEntry,
+    /// The task.
+    pub task: &'static dyn Task,
+    /// The optimizer.
+    pub optimizer: OptimizerKind,
+    /// Fine-tuning epochs.
+    pub fine_tune: usize,
+    /// Whether the model options hold layers (`--layers`, or a saved config's).
+    pub has_layers: bool,
+}
 
 /// Whether the flags give a flag.
 type Given = fn(&Flags) -> bool;
@@ -18,7 +35,7 @@ type Given = fn(&Flags) -> bool;
 struct Rule {
     flag: &'static str,
     given: Given,
-    refuse: fn(&Settings) -> Option<String>,
+    refuse: fn(&Choice<'_>) -> Option<String>,
 }
 
 /// The model options each architecture declares (`ArchitectureConfig::OPTIONS`), with whether
@@ -37,12 +54,12 @@ const MODEL_OPTIONS: &[(&str, Given)] = &[
     ("layers", |f| f.layers.is_some()),
 ];
 
-fn images_only(s: &Settings) -> Option<String> {
+fn images_only(s: &Choice<'_>) -> Option<String> {
     (s.dataset.is_table() || s.dataset.is_ratings())
         .then(|| format!("`{}` is not a dataset of images", s.dataset))
 }
 
-fn folders_only(s: &Settings) -> Option<String> {
+fn folders_only(s: &Choice<'_>) -> Option<String> {
     (!s.dataset.is_folder()).then(|| {
         format!(
             "it sizes the photos of an image folder (cats-vs-dogs, folder:PATH); `{}` has a fixed size",
@@ -51,7 +68,7 @@ fn folders_only(s: &Settings) -> Option<String> {
     })
 }
 
-fn tables_only(s: &Settings) -> Option<String> {
+fn tables_only(s: &Choice<'_>) -> Option<String> {
     (!matches!(s.dataset, DatasetSpec::Csv(_) | DatasetSpec::Iris(_))).then(|| {
         format!(
             "it names a column of a CSV table; `{}` is not one",
@@ -60,7 +77,7 @@ fn tables_only(s: &Settings) -> Option<String> {
     })
 }
 
-fn held_out_tables(s: &Settings) -> Option<String> {
+fn held_out_tables(s: &Choice<'_>) -> Option<String> {
     // An image folder without `test/` or `validation/` holds out --test-split of `train/`.
     matches!(s.dataset, DatasetSpec::Idx(_) | DatasetSpec::CatsVsDogs).then(|| {
         format!(
@@ -71,7 +88,7 @@ fn held_out_tables(s: &Settings) -> Option<String> {
     })
 }
 
-fn playground_only(s: &Settings) -> Option<String> {
+fn playground_only(s: &Choice<'_>) -> Option<String> {
     (!matches!(s.dataset, DatasetSpec::Playground(_))).then(|| {
         format!(
             "it shapes a 2-D problem (circle, xor, gauss, spiral), not `{}`",
@@ -80,11 +97,11 @@ fn playground_only(s: &Settings) -> Option<String> {
     })
 }
 
-fn ratings_only(s: &Settings) -> Option<String> {
+fn ratings_only(s: &Choice<'_>) -> Option<String> {
     (!s.dataset.is_ratings()).then(|| format!("`{}` is not a dataset of ratings", s.dataset))
 }
 
-fn ratings_file_only(s: &Settings) -> Option<String> {
+fn ratings_file_only(s: &Choice<'_>) -> Option<String> {
     (!matches!(s.dataset, DatasetSpec::Ratings(RatingsSource::Csv(_)))).then(|| {
         format!(
             "it describes a ratings:PATH file; `{}` is read as it is",
@@ -93,7 +110,7 @@ fn ratings_file_only(s: &Settings) -> Option<String> {
     })
 }
 
-fn pretrained_only(s: &Settings) -> Option<String> {
+fn pretrained_only(s: &Choice<'_>) -> Option<String> {
     s.entry.pretrained.is_none().then(|| {
         format!(
             "it is for pretrained architectures ({}), not `{}`",
@@ -103,7 +120,7 @@ fn pretrained_only(s: &Settings) -> Option<String> {
     })
 }
 
-fn reconstruction_only(s: &Settings) -> Option<String> {
+fn reconstruction_only(s: &Choice<'_>) -> Option<String> {
     (s.task.name() != "reconstruct").then(|| {
         format!(
             "it is for autoencoders (--task reconstruct), and this run's task is {}",
@@ -112,7 +129,7 @@ fn reconstruction_only(s: &Settings) -> Option<String> {
     })
 }
 
-fn trained_only(s: &Settings) -> Option<String> {
+fn trained_only(s: &Choice<'_>) -> Option<String> {
     (s.entry.recipe == Recipe::NEIGHBOURS).then(|| {
         format!(
             "`{}` trains nothing: it answers from the training ratings",
@@ -234,7 +251,7 @@ const RULES: &[Rule] = &[
         flag: "momentum",
         given: |f| f.momentum.is_some(),
         refuse: |s| {
-            (s.optimizer.kind != OptimizerKind::Sgd)
+            (s.optimizer != OptimizerKind::Sgd)
                 .then(|| "it is SGD's: add --optimizer sgd".to_string())
         },
     },
@@ -273,8 +290,8 @@ fn models_reading(flag: &str) -> String {
 
 /// The first flag in `flags` that does not apply to `settings`, as an error naming it and why;
 /// or a flag the model cannot do without (`--layers` for `sequential`), before any data loads.
-pub(crate) fn check(flags: &Flags, settings: &Settings) -> Result<(), TrainError> {
-    if settings.entry.options.contains(&"layers") && settings.options.layers.is_none() {
+pub(crate) fn check(flags: &Flags, settings: &Choice<'_>) -> Result<(), TrainError> {
+    if settings.entry.options.contains(&"layers") && !settings.has_layers {
         return Err(TrainError::Config(format!(
             "`{}` needs its layers: give --layers, e.g. \
              --layers conv:32,relu,maxpool,flatten,dense:128,relu,dense",

@@ -336,10 +336,11 @@ pub enum InitFrom {
 impl TrainingConfig {
     /// This config with the fixed input normalisation that `pretrained` weights expect
     /// (EfficientNet-Lite0's `(pixel - 127) / 128` on every channel).
-    pub fn normalized_as(self, pretrained: &models::PretrainedInput) -> Self {
+    pub fn normalized_as(self, pretrained: &models::Pretrained) -> Self {
+        let input = &pretrained.input;
         self.with_normalization(Some(data::Normalization {
-            mean: vec![pretrained.mean; pretrained.channels],
-            std: vec![pretrained.std; pretrained.channels],
+            mean: vec![input.mean; input.channels],
+            std: vec![input.std; input.channels],
         }))
     }
 

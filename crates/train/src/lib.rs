@@ -29,6 +29,7 @@ pub mod error;
 pub mod evaluate;
 pub mod faults;
 pub mod fit;
+pub mod flags;
 pub mod inference;
 pub mod learner;
 pub mod metrics;

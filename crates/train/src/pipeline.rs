@@ -154,9 +154,11 @@ pub fn prepare(request: &RunRequest) -> Result<Prepared, TrainError> {
         progress: true,
     };
     // A pretrained architecture starts from its weights unless --init-from says otherwise.
-    if entry.pretrained.is_some() && flags.init_from.is_none() {
+    if let Some(pretrained) = entry.pretrained
+        && flags.init_from.is_none()
+    {
         let path = data::resolve_weights(
-            &data::EFFICIENTNET_LITE0,
+            &pretrained.weights,
             flags.weights.as_deref(),
             &data_dir,
             &download,
