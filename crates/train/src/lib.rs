@@ -1,54 +1,58 @@
 //! Training for aprende: burn-train's learner with a validation split, early stopping,
 //! checkpoints and a report, on any burn [`Device`](burn::prelude::Device).
 //!
-//! - [`prepare`] and [`Prepared::fit`] are a whole run as the command line gets it (the
-//!   saved config, pretrained weights, the data, standardisation, the run's folder);
-//!   [`cli`] is the command line itself (`train`, `aprende train`), whose flags [`settings`]
-//!   resolves against a saved config and the architecture's recipe. [`fit()`] trains a config
-//!   on data already loaded.
-//! - [`task`]: what a run learns (classification, regression, reconstruction): each task's
-//!   loss, metrics, report section and answers.
-//! - [`learner`]: one training stage through burn-train; [`devices`]: training on several
-//!   devices (`--devices`); [`resume`]: continuing a stopped run;
-//!   [`transfer`]: cached backbone features and fine-tuning.
-//! - [`plan`]: what a run is given (its data and options); [`run`]: a run's directory;
-//!   [`inference`]: a trained run loaded for `app`.
-//! - [`artifacts`]: `report.md` and the pictures every run has; [`boundary`]: the decision
-//!   boundary of a problem in the plane.
+//! The public surface:
+//! - [`prepare`] and [`Prepared::train`] (or [`Prepared::fit`], silent) are a whole run as
+//!   the command line gets it: the saved config, pretrained weights, the data,
+//!   standardisation, the run's folder. [`cli`] is the command line itself (`train`,
+//!   `aprende train`), whose raw [`settings::Flags`] [`settings`] resolves against a saved
+//!   config and the architecture's recipe.
+//! - [`fit()`] and [`fit_task`] train a [`TrainingConfig`] on [`TrainingData`] already
+//!   loaded; [`LoadedRun`] is a trained run loaded for prediction.
+//! - [`task`]: what a run learns (classification, regression, reconstruction,
+//!   recommendation), and the [`task::Task`] trait a task defined elsewhere implements, with
+//!   [`learner`]'s training stage.
+//! - [`run`]: the files of a run's folder; [`record`]: sealed weight files; [`artifacts`]:
+//!   `report.md` and its pictures; [`faults`]: a panic in any thread ends the process.
+//!
+//! The rest (the devices, resuming, transfer learning, the progress display, the
+//! applicability of flags...) is the crate's own.
 
 mod applicable;
 pub mod artifacts;
-pub mod backend;
-pub mod boundary;
+mod backend;
+mod boundary;
 pub mod cli;
-pub mod config;
+mod config;
 pub mod defaults;
-pub mod devices;
-pub mod divergence;
-pub mod error;
-pub mod evaluate;
+mod devices;
+mod divergence;
+mod error;
+mod evaluate;
 pub mod faults;
-pub mod fit;
-pub mod flags;
-pub mod inference;
+mod fit;
+mod flags;
+mod inference;
 pub mod learner;
-pub mod metrics;
+mod metrics;
 pub mod pipeline;
-pub mod plan;
+mod plan;
 pub mod record;
-pub mod regularization;
-pub mod renderer;
-pub mod report;
-pub mod resume;
+mod regularization;
+mod renderer;
+mod report;
+mod resume;
 pub mod run;
 pub mod settings;
-pub mod steps;
+mod steps;
 pub mod task;
-pub mod transfer;
+mod transfer;
 
 pub use backend::BackendKind;
+pub use config::RatingsConfig;
 pub use config::{InitFrom, OptimizerKind, OptimizerSettings, TrainingConfig};
 pub use devices::{DeviceList, Devices, Strategy};
+pub use divergence::Divergence;
 pub use error::{TrainError, describe};
 pub use evaluate::forward_examples;
 pub use fit::{FitOptions, FitOutcome, TrainingData, fit, fit_task};
