@@ -22,7 +22,7 @@ pub mod summary;
 
 pub use error::ModelError;
 pub use layer_spec::parse_layers;
-pub use named::Named;
+pub use named::{Named, nearest};
 pub use options::{
     ActivationKind, DEFAULT_CODE, DEFAULT_FACTORS, DEFAULT_MIN_OVERLAP, DEFAULT_NEIGHBOURS,
     InputSpec, LayerSpec, LrSchedule, ModelOptions, PretrainedInput, RatingsShape, Recipe,

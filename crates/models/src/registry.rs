@@ -279,30 +279,13 @@ pub fn find(name: &str) -> Result<&'static ModelEntry, ModelError> {
         .copied()
         .ok_or_else(|| ModelError::UnknownModel {
             name: name.to_string(),
-            suggestion: nearest(name, all.iter().map(|e| e.name)).map(String::from),
+            suggestion: crate::named::nearest(
+                name,
+                &all.iter().map(|e| e.name).collect::<Vec<_>>(),
+            )
+            .map(String::from),
             known: all.iter().map(|e| e.name).collect::<Vec<_>>().join(", "),
         })
-}
-
-/// The one of `names` nearest to `asked` (by edit distance, ignoring case, `_` for `-` and a
-/// missing `-`), when it is near enough to be a typo: at most a third of its letters differ.
-pub fn nearest<'a>(asked: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let fold = |s: &str| s.to_lowercase().replace(['_', ' '], "-");
-    let asked = fold(asked);
-    names
-        .into_iter()
-        .map(|name| {
-            let folded = fold(name);
-            let distance = strsim::levenshtein(&asked, &folded).min(strsim::levenshtein(
-                &asked.replace('-', ""),
-                &folded.replace('-', ""),
-            ));
-            (distance, name)
-        })
-        .filter(|&(distance, name)| distance > 0 || fold(name) == asked)
-        .filter(|&(distance, name)| distance <= name.len().div_ceil(3))
-        .min_by_key(|&(distance, _)| distance)
-        .map(|(_, name)| name)
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ impl SequentialConfig {
                 }
                 (LayerSpec::Flatten, Shape::Image([c, h, w])) => Shape::Flat(c * h * w),
                 (LayerSpec::Flatten, flat) => flat,
-                (LayerSpec::Dense { units }, s) => {
+                (LayerSpec::Dense { units }, _) => {
                     let units = if units > 0 {
                         units
                     } else if i + 1 == self.layers.len() {
@@ -76,7 +76,6 @@ impl SequentialConfig {
                     } else {
                         return Err(at("only the last dense layer may leave out its units".into()));
                     };
-                    let _ = s;
                     Shape::Flat(units)
                 }
                 (LayerSpec::BatchNorm | LayerSpec::Activation { .. } | LayerSpec::Dropout { .. }, s) => s,

@@ -270,8 +270,8 @@ const TRAINING: &[(&str, Given)] = &[
 ];
 
 fn pretrained_names() -> String {
-    models::REGISTRY
-        .iter()
+    models::entries()
+        .into_iter()
         .filter(|e| e.pretrained.is_some())
         .map(|e| e.name)
         .collect::<Vec<_>>()
@@ -280,8 +280,8 @@ fn pretrained_names() -> String {
 
 /// The architectures that read the model option `flag`.
 fn models_reading(flag: &str) -> String {
-    models::REGISTRY
-        .iter()
+    models::entries()
+        .into_iter()
         .filter(|e| e.options.contains(&flag))
         .map(|e| e.name)
         .collect::<Vec<_>>()

@@ -70,7 +70,7 @@ pub mod heading {
 }
 
 /// The flags of a training run, as given (`None`: not given). What is not given comes from
-/// the saved config, the architecture's recipe or [`defaults`].
+/// the saved config, the architecture's recipe or [`defaults`](crate::defaults).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Flags {
     /// Dataset: mnist, fashion-mnist, cats-vs-dogs, folder:PATH, iris (embedded), line,

@@ -35,17 +35,15 @@ pub mod files {
     pub const RATINGS: &str = "ratings.csv";
 }
 
-/// The runs in `dir`: its sub-folders that hold a `config.json`, sorted by name.
-pub fn runs_in(dir: &Path) -> Vec<String> {
-    let mut runs: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().join(files::CONFIG).is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+/// The runs in `dir`: its sub-folders that hold a `config.json`, sorted.
+pub fn run_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join(files::CONFIG).is_file())
         .collect();
     runs.sort();
-    runs
+    Ok(runs)
 }
 
 /// `Ok` when `dir` holds a run (its `config.json`, or the config of a run in progress);
@@ -64,7 +62,12 @@ pub fn check_run_dir(dir: &Path, what: &str) -> Result<(), TrainError> {
     } else {
         "no such folder".to_string()
     };
-    let runs = runs_in(parent);
+    let runs: Vec<String> = run_dirs(parent)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|run| run.file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect();
     let listing = if runs.is_empty() {
         format!("there are no runs in {}", parent.display())
     } else {

@@ -131,14 +131,8 @@ pub fn load_all(
 ) -> Result<Vec<ServedRun>, AppError> {
     let mut dirs: Vec<(PathBuf, bool)> = runs.iter().map(|d| (d.clone(), true)).collect();
     if let Some(root) = runs_dir {
-        let entries = std::fs::read_dir(root)
+        let found = train::run::run_dirs(root)
             .map_err(|e| AppError::Input(format!("--runs-dir {}: {e}", root.display())))?;
-        let mut found: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.join(files::CONFIG).is_file())
-            .collect();
-        found.sort();
         dirs.extend(found.into_iter().map(|d| (d, false)));
     }
     let mut served: Vec<ServedRun> = Vec::new();
